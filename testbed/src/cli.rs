@@ -1,0 +1,137 @@
+//! The options every step binary shares (the design's table), as a clap `Args` struct that
+//! each binary flattens into its own parser.
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use clap::Args;
+
+// ANCHOR: common_options
+/// The shared options. A step binary embeds them with `#[command(flatten)]`.
+#[derive(Debug, Clone, Args)]
+pub struct CommonOptions {
+    /// How many connections to open.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = parse_connections)]
+    pub connections: usize,
+    /// The server-side delay of the embedded server, in milliseconds.
+    #[arg(long, value_name = "L", default_value_t = 50)]
+    pub delay_ms: u64,
+    /// Use an external server (any HTTP server) instead of the embedded one.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: Option<String>,
+    /// The request path [default: /delay/{L} on the embedded server, / on an external one].
+    #[arg(long, value_name = "PATH", value_parser = parse_path)]
+    pub path: Option<String>,
+    /// The per-connection deadline, in milliseconds; a connection past it fails with
+    /// "timed out".
+    #[arg(long, value_name = "T", default_value_t = 10_000)]
+    pub timeout_ms: u64,
+    /// Print an ASCII timeline of the connections.
+    #[arg(long)]
+    pub timeline: bool,
+    /// Print only the run report, as one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+// ANCHOR_END: common_options
+
+impl CommonOptions {
+    /// The request path for a server: the user's, or the default for that server.
+    pub fn path_or_default(&self, embedded: bool) -> String {
+        match (&self.path, embedded) {
+            (Some(path), _) => path.clone(),
+            (None, true) => format!("/delay/{}", self.delay_ms),
+            (None, false) => "/".to_string(),
+        }
+    }
+}
+
+/// The most connections one run may ask for.
+pub const MAX_CONNECTIONS: usize = 1_000_000;
+
+fn parse_connections(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_CONNECTIONS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a whole number from 1 to {MAX_CONNECTIONS}"
+        )),
+    }
+}
+
+fn parse_path(text: &str) -> Result<String, String> {
+    if text.starts_with('/')
+        && !text
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
+        Ok(text.to_string())
+    } else {
+        Err("a path starts with '/' and has no spaces".to_string())
+    }
+}
+
+/// Resolves `HOST:PORT` (a name or an address) to one socket address, IPv4 first.
+pub fn resolve(addr: &str) -> io::Result<SocketAddr> {
+    let addrs: Vec<SocketAddr> = addr
+        .to_socket_addrs()
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot resolve --addr {addr:?} (expected HOST:PORT): {e}"),
+            )
+        })?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("--addr {addr:?} resolved to no address"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        common: CommonOptions,
+    }
+
+    /// The defaults are the design's, and bad values are usage errors.
+    #[test]
+    fn defaults_and_validation() {
+        let cli = Cli::try_parse_from(["x"]).unwrap();
+        let c = &cli.common;
+        assert_eq!(
+            (c.connections, c.delay_ms, c.timeout_ms, c.timeline, c.json),
+            (100, 50, 10_000, false, false)
+        );
+        assert_eq!(c.path_or_default(true), "/delay/50");
+        assert_eq!(c.path_or_default(false), "/");
+        assert!(Cli::try_parse_from(["x", "--connections", "0"]).is_err());
+        assert!(Cli::try_parse_from(["x", "--path", "no-slash"]).is_err());
+        let custom =
+            Cli::try_parse_from(["x", "--path", "/chaos/drip", "--delay-ms", "5"]).unwrap();
+        assert_eq!(custom.common.path_or_default(true), "/chaos/drip");
+    }
+
+    /// Addresses and names resolve; nonsense says what was expected.
+    #[test]
+    fn resolves_addresses() {
+        assert_eq!(
+            resolve("127.0.0.1:8080").unwrap(),
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        );
+        assert!(resolve("localhost:80").is_ok());
+        let err = resolve("no-port-here").unwrap_err();
+        assert!(err.to_string().contains("HOST:PORT"), "{err}");
+    }
+}

@@ -1,0 +1,141 @@
+//! Answering a routed request: the honest delay and the five ways to misbehave.
+
+use std::time::Duration;
+
+use socket2::SockRef;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::ServerConfig;
+use super::request::{Reject, Route};
+
+/// The whole response `/chaos/drip` sends, one byte at a time. A client that handles partial
+/// reads receives exactly these bytes and succeeds.
+pub const DRIP_RESPONSE: &[u8] =
+    b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 18\r\n\r\ndrip, drip, drip.\n";
+
+/// The `Content-Length` that `/chaos/short` promises.
+pub const SHORT_CONTENT_LENGTH: usize = 1000;
+
+/// How many body bytes `/chaos/short` really sends before it closes.
+pub const SHORT_BODY_SENT: usize = 100;
+
+/// How many body bytes `/chaos/huge` sends (if the client keeps reading): four times a
+/// client's 1 MiB limit.
+pub const HUGE_BODY_BYTES: usize = 4 << 20;
+
+/// How long one write may stall (a client that stops reading) before we give up on it.
+const WRITE_STALL: Duration = Duration::from_secs(30);
+
+/// After our answer, how long we keep draining what the client still sends before closing.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Serves a route that was accepted.
+pub async fn serve(mut stream: TcpStream, route: Route, config: &ServerConfig) {
+    match route {
+        Route::Delay(delay) => {
+            // The whole point of the server: this task sleeps on a timer, and other
+            // connections are served meanwhile.
+            tokio::time::sleep(delay).await;
+            let body = format!("waited {} ms\n", delay.as_millis());
+            if write(&mut stream, &response(200, "OK", &body)).await {
+                close_gracefully(stream).await;
+            }
+        }
+        Route::Reset => {
+            // SO_LINGER with a zero timeout makes close() abort the connection: the kernel
+            // discards what is queued and sends RST instead of FIN.
+            let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            drop(stream);
+        }
+        Route::Hang => {
+            // Never answer; keep reading (and discarding) until the client gives up.
+            drain(&mut stream, usize::MAX).await;
+        }
+        Route::Drip => {
+            for byte in DRIP_RESPONSE {
+                if !write(&mut stream, std::slice::from_ref(byte)).await {
+                    return;
+                }
+                tokio::time::sleep(config.drip_interval).await;
+            }
+            close_gracefully(stream).await;
+        }
+        Route::Short => {
+            let mut bytes = format!(
+                "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {SHORT_CONTENT_LENGTH}\r\n\r\n"
+            )
+            .into_bytes();
+            bytes.extend(std::iter::repeat_n(b's', SHORT_BODY_SENT));
+            if write(&mut stream, &bytes).await {
+                close_gracefully(stream).await;
+            }
+        }
+        Route::Huge => {
+            // No Content-Length: in HTTP/1.0 the body then ends where the connection does, so
+            // a client can only notice it is too big by counting.
+            let head = b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n";
+            if !write(&mut stream, head).await {
+                return;
+            }
+            let chunk = vec![b'h'; 64 * 1024];
+            let mut sent = 0;
+            while sent < HUGE_BODY_BYTES {
+                // The client hanging up after its limit is the expected way this ends.
+                if !write(&mut stream, &chunk).await {
+                    return;
+                }
+                sent += chunk.len();
+            }
+            close_gracefully(stream).await;
+        }
+    }
+}
+
+/// Answers with an error status and closes.
+pub async fn reject(mut stream: TcpStream, reject: Reject) {
+    let body = format!("{}\n", reject.message);
+    if write(&mut stream, &response(reject.status, reject.reason, &body)).await {
+        close_gracefully(stream).await;
+    }
+}
+
+/// A complete HTTP/1.0 response with a text body.
+fn response(status: u16, reason: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.0 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Writes all of `bytes`; `false` when the client is gone or stopped reading for too long.
+async fn write(stream: &mut TcpStream, bytes: &[u8]) -> bool {
+    matches!(
+        tokio::time::timeout(WRITE_STALL, stream.write_all(bytes)).await,
+        Ok(Ok(()))
+    )
+}
+
+/// Ends our side with FIN, then reads what the client may still send until it closes too.
+///
+/// Closing a socket whose receive queue still holds unread bytes makes the kernel send RST,
+/// and a RST can destroy our answer before the client has read it. Draining first (the
+/// "lingering close" of web servers) means a 400 or 431 really reaches a client that was
+/// still sending.
+async fn close_gracefully(mut stream: TcpStream) {
+    let _ = stream.shutdown().await;
+    let _ = tokio::time::timeout(LINGER, drain(&mut stream, 1 << 20)).await;
+}
+
+/// Reads and discards until EOF, an error, or `limit` bytes.
+async fn drain(stream: &mut TcpStream, limit: usize) {
+    let mut buf = [0u8; 4096];
+    let mut total = 0usize;
+    while total < limit {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => total = total.saturating_add(n),
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The one workload every step runs: N connections, one request each.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::record::{ConnectionRecord, RunClock};
+use crate::response::{DEFAULT_BODY_LIMIT, ResponseCheck};
+
+/// Where one connection goes and what it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The server's address.
+    pub addr: SocketAddr,
+    /// The `Host` header: the name the user gave (`example.com:80`), or the address.
+    pub host: String,
+    /// The request path, starting with `/`.
+    pub path: String,
+}
+
+impl Target {
+    /// A target whose `Host` header is the address itself (right for the embedded server).
+    pub fn new(addr: SocketAddr, path: impl Into<String>) -> Target {
+        Target {
+            addr,
+            host: addr.to_string(),
+            path: path.into(),
+        }
+    }
+
+    /// The request every connection sends: plain HTTP/1.0, so the server closes the
+    /// connection after answering and "read until EOF" is the whole protocol.
+    pub fn request(&self) -> Vec<u8> {
+        format!("GET {} HTTP/1.0\r\nHost: {}\r\n\r\n", self.path, self.host).into_bytes()
+    }
+}
+
+/// A fan-out to run: one [`Target`] per connection (connection `id` goes to `targets[id]`),
+/// the per-connection deadline, the body limit, and the clock all times are measured on.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// One entry per connection. Usually all the same; the fault suite mixes good and bad.
+    pub targets: Vec<Target>,
+    /// How long one connection may take from the start of its connect to its last byte;
+    /// past it, the connection fails with "timed out".
+    pub timeout: Duration,
+    /// The response body limit passed to every [`ResponseCheck`].
+    pub body_limit: usize,
+    /// Time zero of the run.
+    pub clock: RunClock,
+}
+
+impl Workload {
+    /// `connections` connections to the same target. The clock starts now.
+    pub fn uniform(target: Target, connections: usize, timeout: Duration) -> Workload {
+        Workload::mixed(vec![target; connections], timeout)
+    }
+
+    /// One connection per target, in order. The clock starts now.
+    pub fn mixed(targets: Vec<Target>, timeout: Duration) -> Workload {
+        Workload {
+            targets,
+            timeout,
+            body_limit: DEFAULT_BODY_LIMIT,
+            clock: RunClock::start(),
+        }
+    }
+
+    /// How many connections the fan-out opens.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// Starts the record of connection `id`: call it just before its connect begins.
+    pub fn record(&self, id: usize) -> ConnectionRecord {
+        ConnectionRecord::start(self.clock, id, self.timeout)
+    }
+
+    /// A fresh response check with this workload's body limit.
+    pub fn response_check(&self) -> ResponseCheck {
+        ResponseCheck::new(self.body_limit)
+    }
+}
