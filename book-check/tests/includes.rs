@@ -1,0 +1,66 @@
+//! Every `{{#include}}` in the book points at an existing file and anchor; and the check
+//! really catches the mistakes it is for.
+
+use std::fs;
+use std::path::Path;
+
+use book_check::{check_book, find_includes};
+
+/// The real book: no include may point nowhere.
+#[test]
+fn every_include_in_the_book_resolves() {
+    let book_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src");
+    let problems = check_book(&book_src).expect("read book/src");
+    let report: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(
+        problems.is_empty(),
+        "broken includes in the book:\n{}",
+        report.join("\n")
+    );
+}
+
+/// A missing file, a missing anchor, a missing end marker and a line-number include are each
+/// reported; a good include is not.
+#[test]
+fn each_kind_of_mistake_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    fs::write(
+        dir.path().join("code.rs"),
+        "// ANCHOR: good\nfn good() {}\n// ANCHOR_END: good\n// ANCHOR: open\nfn open() {}\n",
+    )
+    .unwrap();
+    fs::write(
+        src.join("chapter.md"),
+        "# Chapter\n\
+         {{#include ../code.rs:good}}\n\
+         {{#include ../missing.rs:good}}\n\
+         {{#include ../code.rs:gone}}\n\
+         {{#include ../code.rs:open}}\n\
+         {{#include ../code.rs:2:3}}\n\
+         {{#rustdoc_include ../code.rs}}\n",
+    )
+    .unwrap();
+    let problems = check_book(&src).unwrap();
+    let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [3, 4, 5, 6], "{problems:#?}");
+    assert!(problems[0].why.contains("no such file"));
+    assert!(problems[1].why.contains("no `ANCHOR: gone`"));
+    assert!(problems[2].why.contains("no `ANCHOR_END: open`"));
+    assert!(problems[3].why.contains("line numbers"));
+}
+
+/// Several directives on one line are all found, with their selectors; escaped ones are not.
+#[test]
+fn finds_every_directive_on_a_line() {
+    let found = find_includes(
+        r"a {{#include x.rs:one}} b {{ #not }} \{{#include escaped.rs}} {{#include y.rs}}",
+    );
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].selector.as_deref(), Some("one"));
+    assert_eq!(
+        (found[1].path.as_str(), found[1].selector.as_deref()),
+        ("y.rs", None)
+    );
+}
