@@ -98,14 +98,42 @@ impl ResourceUsage {
             };
         };
         let ms = |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 * 1e3 + tv.tv_usec() as f64 / 1e3;
-        // Linux reports ru_maxrss in KiB, macOS in bytes.
-        let rss_unit = if cfg!(target_os = "macos") { 1024 } else { 1 };
         ResourceUsage {
             user_ms: ms(usage.user_time()),
             sys_ms: ms(usage.system_time()),
-            max_rss_kib: usage.max_rss().max(0) as u64 / rss_unit,
+            max_rss_kib: peak_rss_kib(&usage),
         }
     }
+}
+
+/// The process's peak resident memory, in KiB.
+///
+/// On Linux this is `VmHWM` from `/proc/self/status`, not `ru_maxrss`: the kernel carries
+/// `ru_maxrss` over `execve`, so a program started by `cargo run` would report cargo's own peak
+/// (tens of MiB) instead of its own.
+fn peak_rss_kib(usage: &nix::sys::resource::Usage) -> u64 {
+    if let Ok(kib) = proc_status_kib("VmHWM") {
+        return kib;
+    }
+    // Elsewhere, ru_maxrss: in KiB on Linux and the BSDs, in bytes on macOS.
+    let rss_unit = if cfg!(target_os = "macos") { 1024 } else { 1 };
+    usage.max_rss().max(0) as u64 / rss_unit
+}
+
+/// Reads a `kB` field of `/proc/self/status` (Linux), such as `VmRSS` (resident memory now),
+/// `VmHWM` (its peak) or `VmSize` (address space).
+pub fn proc_status_kib(field: &str) -> std::io::Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot read /proc/self/status (Linux only): {e}"),
+        )
+    })?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no {field} in /proc/self/status")))
 }
 
 impl RunReport {

@@ -2,7 +2,7 @@
 //!
 //! It speaks just enough HTTP/1.0 for the workload: read one request head, answer it, close.
 //! `GET /delay/{ms}` answers `200` after `ms` milliseconds, `GET /` after the configured default
-//! delay, and the `/chaos/...` paths misbehave on purpose (see [`route`](crate::server::Route)).
+//! delay, and the `/chaos/...` paths misbehave on purpose (see [`Route`]).
 //!
 //! The server runs on tokio, on one thread. That is not part of the lesson: the steps build their
 //! own machinery, and the server only has to be a good citizen that never slows them down. One
@@ -28,7 +28,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
 pub use request::{MAX_DELAY_MS, MAX_HEAD_BYTES, Route};
-pub use respond::{DRIP_RESPONSE, HUGE_BODY_BYTES, SHORT_BODY_SENT, SHORT_CONTENT_LENGTH};
+pub use respond::{
+    DRIP_RESPONSE, HUGE_BODY_BYTES, SHORT_BODY_SENT, SHORT_CONTENT_LENGTH, delay_response,
+};
 
 /// How a delay server behaves. [`ServerConfig::default`] is what the step binaries use.
 #[derive(Debug, Clone)]

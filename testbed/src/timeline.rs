@@ -223,15 +223,27 @@ fn axis(width: usize, span_ms: f64) -> String {
 }
 
 /// The same timeline as an SVG image (for the book): at most 100 rows, with axis and legend.
+/// The first line of `title` is the heading; further lines are printed under it, smaller.
 pub fn svg(results: &[ConnectionResult], title: &str) -> String {
     const COLUMNS: usize = 600;
     const MAX_ROWS: usize = 100;
     const LEFT: usize = 90;
-    const TOP: usize = 40;
     let grid = Grid::new(results, COLUMNS, MAX_ROWS);
+    let mut lines = title.lines();
+    let mut heading = format!(
+        "{} ({} connections",
+        escape(lines.next().unwrap_or("")),
+        results.len()
+    );
+    if grid.per_row > 1 {
+        let _ = write!(heading, ", {} per row", grid.per_row);
+    }
+    heading.push(')');
+    let notes: Vec<String> = lines.map(escape).collect();
+    let top = 40 + 14 * notes.len();
     let row_height = if grid.rows.len() <= 30 { 14 } else { 6 };
     let plot_height = grid.rows.len() * row_height;
-    let (width, height) = (LEFT + COLUMNS + 20, TOP + plot_height + 60);
+    let (width, height) = (LEFT + COLUMNS + 20, top + plot_height + 60);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -241,17 +253,19 @@ pub fn svg(results: &[ConnectionResult], title: &str) -> String {
         out,
         r#"<rect width="{width}" height="{height}" fill="white"/>"#
     );
-    let mut heading = format!("{} ({} connections", escape(title), results.len());
-    if grid.per_row > 1 {
-        let _ = write!(heading, ", {} per row", grid.per_row);
-    }
-    heading.push(')');
     let _ = writeln!(
         out,
         r#"<text x="{LEFT}" y="20" font-size="13">{heading}</text>"#
     );
+    for (i, note) in notes.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            r##"<text x="{LEFT}" y="{}" fill="#555">{note}</text>"##,
+            34 + 14 * i
+        );
+    }
     for (i, (label, cells)) in grid.rows.iter().enumerate() {
-        let y = TOP + i * row_height;
+        let y = top + i * row_height;
         if grid.rows.len() <= 30 || i % 10 == 0 {
             let _ = writeln!(
                 out,
@@ -286,7 +300,7 @@ pub fn svg(results: &[ConnectionResult], title: &str) -> String {
         }
     }
     // The axis: a line with five ticks.
-    let axis_y = TOP + plot_height + 4;
+    let axis_y = top + plot_height + 4;
     let _ = writeln!(
         out,
         r#"<line x1="{LEFT}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="black"/>"#,

@@ -65,6 +65,23 @@ impl Workload {
         }
     }
 
+    /// A server on a thread with no delay, and `connections` connections to it: the small
+    /// workload every step's benchmark runs, where what is measured is the mechanism (connects,
+    /// threads, system calls, wake-ups), not the waiting. Keep the server alive while using
+    /// the workload.
+    pub fn zero_delay(connections: usize) -> std::io::Result<(crate::ServerHandle, Workload)> {
+        let config = crate::ServerConfig {
+            default_delay: Duration::ZERO,
+            ..crate::ServerConfig::default()
+        };
+        let server = crate::ServerHandle::start(config)?;
+        let target = Target::new(server.addr(), "/delay/0");
+        Ok((
+            server,
+            Workload::uniform(target, connections, Duration::from_secs(10)),
+        ))
+    }
+
     /// How many connections the fan-out opens.
     pub fn len(&self) -> usize {
         self.targets.len()
