@@ -6,6 +6,8 @@
 //! renders an empty listing. [`check_book`] turns each such mistake into a [`Problem`], and the
 //! crate's test fails on any, so a renamed file or a deleted anchor breaks `cargo test`.
 //!
+//! Images (`![alt](path)`) are checked too: mdBook copies them without looking.
+//!
 //! Line-number includes (`{{#include file.rs:10:20}}`) are refused too: they silently show the
 //! wrong lines once the file changes, which is exactly the drift anchors prevent.
 #![forbid(unsafe_code)]
@@ -115,7 +117,28 @@ fn check_include(chapter: &Path, include: &Include) -> Option<String> {
     }
 }
 
-/// Checks every include in every Markdown file under `book_src`.
+/// The local images of a chapter, `![alt](path)`, with their line numbers (from 1). Images on
+/// the web (`http:`, `https:`) are not ours to check.
+pub fn find_images(markdown: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (index, line) in markdown.lines().enumerate() {
+        let mut rest = line;
+        while let Some(start) = rest.find("![") {
+            let after = &rest[start + 2..];
+            let Some(open) = after.find("](") else { break };
+            let target = &after[open + 2..];
+            let Some(close) = target.find(')') else { break };
+            let path = target[..close].split_whitespace().next().unwrap_or("");
+            if !path.is_empty() && !path.starts_with("http:") && !path.starts_with("https:") {
+                found.push((index + 1, path.to_string()));
+            }
+            rest = &target[close..];
+        }
+    }
+    found
+}
+
+/// Checks every include and every local image in every Markdown file under `book_src`.
 pub fn check_book(book_src: &Path) -> io::Result<Vec<Problem>> {
     let mut problems = Vec::new();
     for chapter in markdown_files(book_src)? {
@@ -130,7 +153,20 @@ pub fn check_book(book_src: &Path) -> io::Result<Vec<Problem>> {
                 });
             }
         }
+        let dir = chapter.parent().unwrap_or(Path::new("."));
+        for (line, path) in find_images(&text) {
+            if !dir.join(&path).is_file() {
+                let why = format!("no such image: {}", dir.join(&path).display());
+                problems.push(Problem {
+                    chapter: chapter.clone(),
+                    line,
+                    include: format!("![...]({path})"),
+                    why,
+                });
+            }
+        }
     }
+    problems.sort_by_key(|p| (p.chapter.clone(), p.line));
     Ok(problems)
 }
 

@@ -19,8 +19,8 @@ fn every_include_in_the_book_resolves() {
     );
 }
 
-/// A missing file, a missing anchor, a missing end marker and a line-number include are each
-/// reported; a good include is not.
+/// A missing file, a missing anchor, a missing end marker, a line-number include and a missing
+/// image are each reported; a good include and a good or remote image are not.
 #[test]
 fn each_kind_of_mistake_is_caught() {
     let dir = tempfile::tempdir().unwrap();
@@ -31,6 +31,7 @@ fn each_kind_of_mistake_is_caught() {
         "// ANCHOR: good\nfn good() {}\n// ANCHOR_END: good\n// ANCHOR: open\nfn open() {}\n",
     )
     .unwrap();
+    fs::write(src.join("figure.svg"), "<svg/>").unwrap();
     fs::write(
         src.join("chapter.md"),
         "# Chapter\n\
@@ -39,16 +40,18 @@ fn each_kind_of_mistake_is_caught() {
          {{#include ../code.rs:gone}}\n\
          {{#include ../code.rs:open}}\n\
          {{#include ../code.rs:2:3}}\n\
-         {{#rustdoc_include ../code.rs}}\n",
+         {{#rustdoc_include ../code.rs}}\n\
+         ![a figure](figure.svg) ![from the web](https://example.com/x.png) ![gone](missing.svg)\n",
     )
     .unwrap();
     let problems = check_book(&src).unwrap();
     let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
-    assert_eq!(lines, [3, 4, 5, 6], "{problems:#?}");
+    assert_eq!(lines, [3, 4, 5, 6, 8], "{problems:#?}");
     assert!(problems[0].why.contains("no such file"));
     assert!(problems[1].why.contains("no `ANCHOR: gone`"));
     assert!(problems[2].why.contains("no `ANCHOR_END: open`"));
     assert!(problems[3].why.contains("line numbers"));
+    assert!(problems[4].why.contains("no such image") && problems[4].why.contains("missing.svg"));
 }
 
 /// Several directives on one line are all found, with their selectors; escaped ones are not.
