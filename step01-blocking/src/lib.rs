@@ -1,0 +1,28 @@
+//! # Step 1: blocking
+//!
+//! The most natural way to talk to a server: `connect`, `write`, `read`, and every one of those
+//! calls waits until its work is done. While a call waits, the thread that made it can do
+//! nothing else, so there are two ways to run many connections:
+//!
+//! - [`sequential`]: one after another. The run takes the sum of all their waits.
+//! - [`threads`]: one OS thread per connection, all at once. The run takes about one wait, and
+//!   each thread costs a stack, a kernel task and a scheduling slot.
+//!
+//! ## Layout
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`fetch`] | one connection, blocking, with a deadline on every call |
+//! | [`sequential`](mod@sequential) | the fan-out, one connection after another |
+//! | [`threads`](mod@threads) | the fan-out, one thread per connection |
+//! | [`thread_cost`] | what a thread costs in memory, measured |
+#![forbid(unsafe_code)]
+
+pub mod fetch;
+pub mod sequential;
+pub mod thread_cost;
+pub mod threads;
+
+pub use fetch::fetch;
+pub use sequential::sequential;
+pub use threads::{STACK_SIZE, threads};

@@ -1,0 +1,63 @@
+//! The step 1 binary: the fan-out with blocking sockets.
+//!
+//! ```text
+//! cargo run --release -p step01-blocking -- --connections 20 --timeline
+//! cargo run --release -p step01-blocking -- --variant threads --connections 100 --timeline
+//! ```
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use testbed::{CommonOptions, Outcome, Workload};
+
+/// Step 1: blocking sockets, one connection after another or one thread each.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// How to run the connections.
+    #[arg(long, value_enum, default_value_t = Variant::Sequential)]
+    variant: Variant,
+    /// The stack size of each connection's thread, in KiB (variant `threads`).
+    #[arg(long, value_name = "KIB", default_value_t = step01_blocking::STACK_SIZE / 1024,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..=1024 * 1024))]
+    stack_kib: usize,
+    #[command(flatten)]
+    common: CommonOptions,
+}
+
+/// The fan-outs of this step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Variant {
+    /// One connection after another.
+    Sequential,
+    /// One OS thread per connection.
+    Threads,
+}
+
+fn main() -> ExitCode {
+    // This binary is also the embedded delay server, when re-run as one.
+    testbed::serve_if_child();
+    let cli = Cli::parse();
+    let name = cli
+        .variant
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    testbed::run_step(
+        "step01-blocking",
+        &name,
+        &cli.common,
+        |workload: &Workload| match cli.variant {
+            Variant::Sequential => Outcome::from(step01_blocking::sequential(workload)),
+            Variant::Threads => {
+                let mut outcome =
+                    Outcome::from(step01_blocking::threads(workload, cli.stack_kib * 1024));
+                outcome
+                    .extra
+                    .insert("stack_kib".into(), cli.stack_kib.into());
+                outcome
+            }
+        },
+    )
+}
