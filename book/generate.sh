@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Regenerates the command outputs and timeline figures the book shows, from real runs on this
+# machine, into book/src/output/. Run from anywhere:
+#   bash book/generate.sh
+# Each transcript starts with a comment naming the machine and date, then the command exactly
+# as a reader types it, then what it printed (stdout and stderr). Commit the results.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=book/src/output
+mkdir -p "$out"
+
+cargo build --release --workspace --bins --examples
+machine="$(nproc)-core $(uname -m), Linux $(uname -r | cut -d- -f1), $(date -u +%Y-%m-%d)"
+
+# quiet COMMAND...: the command with `-q` after `cargo run`, so cargo's own progress lines stay
+# out of the transcript.
+quiet() {
+    if [ "$1 $2" = "cargo run" ]; then
+        cargo run -q "${@:3}"
+    else
+        "$@"
+    fi
+}
+
+# transcript NAME STATUS COMMAND...: runs COMMAND, which must exit with STATUS, and writes
+# $out/NAME.txt.
+transcript() {
+    local name=$1 expected=$2
+    shift 2
+    local status=0 text
+    text=$(quiet "$@" 2>&1) || status=$?
+    if [ "$status" != "$expected" ]; then
+        printf 'generate.sh: `%s` exited with %s, expected %s:\n%s\n' "$*" "$status" "$expected" "$text" >&2
+        exit 1
+    fi
+    printf '# on a %s\n$ %s\n%s\n' "$machine" "$*" "$text" >"$out/$name.txt"
+    echo "wrote $out/$name.txt"
+}
+
+# figure NAME TITLE COMMAND...: runs COMMAND with --json and draws its timeline as
+# $out/NAME.svg.
+figure() {
+    local name=$1 title=$2
+    shift 2
+    local caption
+    caption=$(printf '%s\n$ %s --json\non a %s' "$title" "$*" "$machine")
+    quiet "$@" --json | ./target/release/testbed timeline --svg --title "$caption" >"$out/$name.svg"
+    echo "wrote $out/$name.svg"
+}
+
+# Chapter 1
+transcript step01-connect 0 cargo run --release -p step01-blocking --example connect
+transcript step01-sequential 0 cargo run --release -p step01-blocking -- --connections 20 --timeline
+figure step01-sequential "step01-blocking, sequential" \
+    cargo run --release -p step01-blocking -- --connections 20
+transcript step01-threads 0 cargo run --release -p step01-blocking -- --variant threads --connections 100 --timeline
+figure step01-threads "step01-blocking, threads" \
+    cargo run --release -p step01-blocking -- --variant threads --connections 100
+transcript step01-thread-cost 0 cargo run --release -p step01-blocking --example thread_cost
+transcript step01-threads-1000 0 cargo run --release -p step01-blocking -- --variant threads --connections 1000
+
+# Chapter 2
+transcript step02-count 0 cargo run --release -p step02-nonblocking --example count_while_connecting
+transcript step02-count-refused 1 cargo run --release -p step02-nonblocking --example count_while_connecting -- --refused
+transcript step02-busy-wait 0 cargo run --release -p step02-nonblocking -- --connections 100 --timeline
+figure step02-busy-wait "step02-nonblocking, busy-wait" \
+    cargo run --release -p step02-nonblocking -- --connections 100
+transcript step02-busy-wait-1000 0 cargo run --release -p step02-nonblocking -- --connections 1000
