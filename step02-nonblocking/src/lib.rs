@@ -15,10 +15,12 @@
 //! |---|---|
 //! | [`sys`] | the system calls: `socket`, `fcntl(O_NONBLOCK)`, `connect`, `SO_ERROR`, `getpeername`, `read`, `write` |
 //! | [`count`] | counting while a connect is in flight: the talk's second program |
+//! | [`connection`] | one connection as a state machine that stops at every "not yet" |
 //! | [`busy_wait`](mod@busy_wait) | the fan-out that never waits and never sleeps |
 #![forbid(unsafe_code)]
 
 pub mod busy_wait;
+pub mod connection;
 pub mod count;
 pub mod sys;
 

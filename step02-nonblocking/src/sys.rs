@@ -50,6 +50,7 @@ impl NonBlockingSocket {
     }
     // ANCHOR_END: new_socket
 
+    // ANCHOR: connect
     /// `connect(2)`. On a non-blocking socket it does not wait for the handshake: it returns
     /// `EINPROGRESS` at once, which is not a failure.
     pub fn connect(&self, addr: &SocketAddr) -> io::Result<ConnectStart> {
@@ -59,6 +60,7 @@ impl NonBlockingSocket {
             Err(e) => Err(e.into()),
         }
     }
+    // ANCHOR_END: connect
 
     /// `getsockopt(SO_ERROR)`: the error of a connect that failed in the background, if any.
     /// Reading it clears it.
