@@ -39,11 +39,7 @@ fn main() -> ExitCode {
     // This binary is also the embedded delay server, when re-run as one.
     testbed::serve_if_child();
     let cli = Cli::parse();
-    let name = cli
-        .variant
-        .to_possible_value()
-        .map(|v| v.get_name().to_string())
-        .unwrap_or_default();
+    let name = testbed::cli::variant_name(&cli.variant);
     testbed::run_step(
         "step01-blocking",
         &name,

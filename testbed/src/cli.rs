@@ -46,6 +46,15 @@ impl CommonOptions {
     }
 }
 
+/// The name of a `--variant` value as the user types it (`threads`, `epoll`): what the report's
+/// `variant` field holds.
+pub fn variant_name<V: clap::ValueEnum>(variant: &V) -> String {
+    variant
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
+}
+
 /// The most connections one run may ask for.
 pub const MAX_CONNECTIONS: usize = 1_000_000;
 
