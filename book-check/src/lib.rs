@@ -12,6 +12,8 @@
 //! wrong lines once the file changes, which is exactly the drift anchors prevent.
 #![forbid(unsafe_code)]
 
+pub mod criterion_table;
+
 use std::fmt;
 use std::fs;
 use std::io;

@@ -67,3 +67,29 @@ fn finds_every_directive_on_a_line() {
         ("y.rs", None)
     );
 }
+
+/// Criterion's estimates become a table: one row per parameter (numeric order), one column per
+/// function (in the order asked), medians in readable units, gaps marked.
+#[test]
+fn criterion_estimates_become_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |function: &str, parameter: &str, median: f64| {
+        let path = dir.path().join(function).join(parameter).join("new");
+        fs::create_dir_all(&path).unwrap();
+        let json = format!(
+            r#"{{"mean":{{"point_estimate":1.0}},"median":{{"point_estimate":{median}}}}}"#
+        );
+        fs::write(path.join("estimates.json"), json).unwrap();
+    };
+    write("poll", "10", 4500.0);
+    write("poll", "100", 34_000.0);
+    write("select", "10", 900.0);
+    write("epoll", "100", 2_500_000.0);
+    fs::create_dir_all(dir.path().join("report")).unwrap();
+    let columns = ["select".to_string(), "poll".to_string()];
+    let table = book_check::criterion_table::table(dir.path(), &columns, "K").unwrap();
+    assert_eq!(
+        table,
+        "| K | select | poll | epoll |\n|---:|---:|---:|---:|\n| 10 | 900 ns | 4.5 µs | n/a |\n| 100 | n/a | 34.0 µs | 2.5 ms |\n"
+    );
+}
