@@ -39,9 +39,10 @@ fn touch_stack(kib: usize) {
     black_box(&page);
 }
 
-/// Where the measuring threads check in and then wait until they are released. A mutex and a
-/// condition variable: nothing the threads do here allocates, so the measurement sees stacks,
-/// not the memory allocator's per-thread arenas.
+/// Where the measuring threads check in and then wait until they are released: a mutex and a
+/// condition variable, so that the threads' own work allocates nothing. (The C library may
+/// still give each new thread a `malloc` arena: a fixed reserve of address space, shared out
+/// over all the threads, that the chapter explains.)
 #[derive(Default)]
 struct Gate {
     /// (threads checked in, released)

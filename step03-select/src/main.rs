@@ -1,0 +1,83 @@
+//! The step 3 binary: the fan-out on `select`, `poll` or `epoll`.
+//!
+//! ```text
+//! cargo run --release -p step03-select -- --timeline
+//! cargo run --release -p step03-select -- --variant epoll --connections 10000
+//! ```
+#![forbid(unsafe_code)]
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use step03_select::{fan_out, poll::Poll, select::Select};
+use testbed::{CommonOptions, Workload};
+
+/// Step 3: one system call waits on all the sockets at once.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Which system call waits.
+    #[arg(long, value_enum, default_value_t = Variant::Select)]
+    variant: Variant,
+    #[command(flatten)]
+    common: CommonOptions,
+}
+
+/// The readiness APIs of this step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Variant {
+    /// select(2): at most FD_SETSIZE (1024) descriptors.
+    Select,
+    /// poll(2).
+    Poll,
+    /// epoll(7) (Linux).
+    #[cfg(target_os = "linux")]
+    Epoll,
+}
+
+fn main() -> ExitCode {
+    // This binary is also the embedded delay server, when re-run as one.
+    testbed::serve_if_child();
+    let cli = Cli::parse();
+    let name = testbed::cli::variant_name(&cli.variant);
+    // select() cannot watch a descriptor numbered FD_SETSIZE or more: refuse now, before the
+    // first socket is opened, rather than fail (or worse) in the middle.
+    if cli.variant == Variant::Select
+        && let Err(e) = step03_select::select::check_capacity(cli.common.connections)
+    {
+        eprintln!("step03-select: error: {e}");
+        return ExitCode::from(1);
+    }
+    #[cfg(target_os = "linux")]
+    let epoll = match cli.variant {
+        Variant::Epoll => match step03_select::epoll::Epoll::new() {
+            Ok(epoll) => Some(epoll),
+            Err(e) => {
+                eprintln!("step03-select: error: cannot create an epoll instance: {e}");
+                return ExitCode::from(1);
+            }
+        },
+        _ => None,
+    };
+    let json = cli.common.json;
+    testbed::run_step(
+        "step03-select",
+        &name,
+        &cli.common,
+        |workload: &Workload| {
+            // The "fd N connected to ADDR" lines, as in the talk, unless the output is JSON.
+            let mut stdout = std::io::stdout();
+            let progress = (!json).then_some(&mut stdout as &mut dyn Write);
+            match cli.variant {
+                Variant::Select => fan_out(workload, Select, progress),
+                Variant::Poll => fan_out(workload, Poll, progress),
+                #[cfg(target_os = "linux")]
+                Variant::Epoll => match epoll {
+                    Some(epoll) => fan_out(workload, epoll, progress),
+                    None => unreachable!("created above for this variant"),
+                },
+            }
+        },
+    )
+}
