@@ -22,13 +22,32 @@ quiet() {
     fi
 }
 
+# elide: shortens long runs of the step 3 "fd N connected to ADDR" progress lines to their first
+# three and last two, saying how many were left out.
+elide() {
+    awk '
+        function flush() {
+            if (n <= 6) { for (i = 1; i <= n; i++) print run[i] }
+            else {
+                for (i = 1; i <= 3; i++) print run[i]
+                printf "... (%d more lines like these)\n", n - 5
+                for (i = n - 1; i <= n; i++) print run[i]
+            }
+            n = 0
+        }
+        /^fd [0-9]+ connected to / { run[++n] = $0; next }
+        { flush(); print }
+        END { flush() }
+    '
+}
+
 # transcript NAME STATUS COMMAND...: runs COMMAND, which must exit with STATUS, and writes
 # $out/NAME.txt.
 transcript() {
     local name=$1 expected=$2
     shift 2
     local status=0 text
-    text=$(quiet "$@" 2>&1) || status=$?
+    text=$(quiet "$@" 2>&1 | elide; exit "${PIPESTATUS[0]}") || status=$?
     if [ "$status" != "$expected" ]; then
         printf 'generate.sh: `%s` exited with %s, expected %s:\n%s\n' "$*" "$status" "$expected" "$text" >&2
         exit 1
@@ -66,3 +85,17 @@ transcript step02-busy-wait 0 cargo run --release -p step02-nonblocking -- --con
 figure step02-busy-wait "step02-nonblocking, busy-wait" \
     cargo run --release -p step02-nonblocking -- --connections 100
 transcript step02-busy-wait-1000 0 cargo run --release -p step02-nonblocking -- --connections 1000
+
+# Chapter 3
+transcript step03-select 0 cargo run --release -p step03-select -- --timeline
+figure step03-select "step03-select, select" cargo run --release -p step03-select --
+transcript step03-fd-setsize 1 cargo run --release -p step03-select -- --connections 1100
+transcript step03-poll-10000 0 cargo run --release -p step03-select -- --variant poll --connections 10000
+transcript step03-epoll-10000 0 cargo run --release -p step03-select -- --variant epoll --connections 10000
+cargo bench -p step03-select --bench wait >/dev/null 2>&1
+{
+    cargo run -q -p book-check -- criterion-table target/criterion/step03-select_wait \
+        --columns select,poll,epoll --row-label "idle descriptors (+1 ready)"
+    printf '\nMedian time of one wait call, measured by `cargo bench -p step03-select --bench wait` on a %s.\n' "$machine"
+} >"$out/step03-wait.md"
+echo "wrote $out/step03-wait.md"
