@@ -83,18 +83,24 @@ pub fn serve_if_child() {
     if let Err(e) = crate::limits::raise_to_hard_limit() {
         eprintln!("testbed: warning: {e}");
     }
-    // Exit as soon as the parent is gone: its end of our stdin closes when it dies.
+    exit_with_parent();
+    if let Err(e) = bind_announce_and_serve(&args) {
+        eprintln!("testbed: embedded delay server failed: {e}");
+        std::process::exit(1);
+    }
+    std::process::exit(0);
+}
+
+/// Makes this process exit as soon as its parent is gone: a thread waits for end-of-file on
+/// stdin, which the parent holds open for as long as it lives. For servers started by
+/// [`ChildServer`].
+pub fn exit_with_parent() {
     std::thread::spawn(|| {
         let mut sink = [0u8; 64];
         let mut stdin = io::stdin();
         while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
         std::process::exit(0);
     });
-    if let Err(e) = bind_announce_and_serve(&args) {
-        eprintln!("testbed: embedded delay server failed: {e}");
-        std::process::exit(1);
-    }
-    std::process::exit(0);
 }
 
 /// A delay server running in a child process. Dropping it kills the child.
@@ -116,19 +122,27 @@ impl ChildServer {
     /// Runs `program` (a binary whose `main` calls [`serve_if_child`], such as the `testbed`
     /// binary) as the server, and waits for the address it reports.
     pub fn spawn(program: &Path, args: &ServeArgs) -> io::Result<ChildServer> {
-        let mut child = Command::new(program)
+        let mut command = Command::new(program);
+        command
             .arg(SERVER_SUBCOMMAND)
             .arg("--addr")
             .arg(args.addr.to_string())
             .arg("--delay-ms")
-            .arg(args.delay_ms.to_string())
+            .arg(args.delay_ms.to_string());
+        ChildServer::start(command)
+    }
+
+    /// Starts any server `command` that prints `listening on HOST:PORT` as its first stdout
+    /// line and exits when its stdin closes (compare's echo servers, for instance), and waits
+    /// for that line.
+    pub fn start(mut command: Command) -> io::Result<ChildServer> {
+        let program = command.get_program().to_string_lossy().into_owned();
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot start {}: {e}", program.display()))
-            })?;
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot start {program}: {e}")))?;
         match read_listening_line(&mut child) {
             Ok(addr) => Ok(ChildServer { child, addr }),
             Err(e) => {

@@ -250,6 +250,16 @@ impl ConnectionRecord {
         }
     }
 
+    /// The stage the connection is in, judged from the moments marked so far: connecting
+    /// until `connected`, writing until `written`, reading after that.
+    pub fn stage_reached(&self) -> Stage {
+        match (self.connected, self.written) {
+            (None, _) => Stage::Connect,
+            (Some(_), None) => Stage::Write,
+            (Some(_), Some(_)) => Stage::Read,
+        }
+    }
+
     /// The error for a connection whose deadline has passed in `stage`.
     pub fn timed_out(&self, stage: Stage) -> FetchError {
         FetchError::TimedOut {
