@@ -1,0 +1,279 @@
+//! The comparison as an SVG chart: per variant, its wall time and CPU time as bars (on a
+//! logarithmic scale, since sequential runs take a hundred times longer than the others), and
+//! a strip showing how many connections were in progress over the run.
+
+use std::fmt::Write as _;
+
+use testbed::ConnectionResult;
+
+use crate::table::Comparison;
+
+const LABEL_WIDTH: f64 = 230.0;
+const BARS_WIDTH: f64 = 330.0;
+const STRIP_WIDTH: f64 = 200.0;
+/// Room right of the strips for the peak.
+const PEAK_WIDTH: f64 = 80.0;
+const ROW_HEIGHT: f64 = 34.0;
+const TOP: f64 = 64.0;
+const WALL_COLOUR: &str = "#2f6db5";
+const CPU_COLOUR: &str = "#e8843c";
+const STRIP_COLOUR: &str = "#7aa6d6";
+
+/// How many of `results` were in progress at each of `samples` evenly spaced moments of the
+/// run, as fractions of the number of connections.
+fn in_progress(results: &[ConnectionResult], samples: usize) -> Vec<f64> {
+    let span = results
+        .iter()
+        .map(|r| r.done_ms)
+        .fold(0.0, f64::max)
+        .max(1e-3);
+    let n = results.len().max(1) as f64;
+    (0..samples)
+        .map(|i| {
+            let t = span * (i as f64 + 0.5) / samples as f64;
+            results
+                .iter()
+                .filter(|r| r.start_ms <= t && t < r.done_ms)
+                .count() as f64
+                / n
+        })
+        .collect()
+}
+
+/// The most connections in progress at any one moment.
+pub fn peak_in_progress(results: &[ConnectionResult]) -> usize {
+    // Starts count +1 and ends -1; at equal times the end comes first (done at t, started at t
+    // are not both in progress).
+    let mut events: Vec<(f64, i32)> = results
+        .iter()
+        .flat_map(|r| [(r.start_ms, 1), (r.done_ms, -1)])
+        .collect();
+    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut now, mut peak) = (0i32, 0i32);
+    for (_, change) in events {
+        now += change;
+        peak = peak.max(now);
+    }
+    peak.max(0) as usize
+}
+
+/// The chart.
+pub fn svg(comparison: &Comparison) -> String {
+    let rows = &comparison.rows;
+    let longest = rows
+        .iter()
+        .flat_map(|r| [r.wall_ms, r.cpu_ms()])
+        .flatten()
+        .fold(1.0, f64::max);
+    // Powers of ten from 0.1 ms up to the first above the longest time.
+    let decades = (longest.log10().ceil() as i32 + 1).max(2);
+    let x = |ms: f64| LABEL_WIDTH + BARS_WIDTH * ((ms.max(0.1)).log10() + 1.0) / decades as f64;
+    let width = LABEL_WIDTH + BARS_WIDTH + STRIP_WIDTH + PEAK_WIDTH + 40.0;
+    let height = TOP + ROW_HEIGHT * rows.len() as f64 + 60.0;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = writeln!(
+        out,
+        r#"<rect width="{width}" height="{height}" fill="white"/>"#
+    );
+    let _ = writeln!(
+        out,
+        r#"<text x="10" y="20" font-size="13">Every step on one workload</text>"#
+    );
+    let _ = writeln!(
+        out,
+        r##"<text x="10" y="36" fill="#555">{}</text>"##,
+        comparison.heading()
+    );
+    let strip_x = LABEL_WIDTH + BARS_WIDTH + 30.0;
+    let _ = writeln!(
+        out,
+        r##"<text x="{strip_x}" y="{}" fill="#555">connections in progress over the run</text>"##,
+        TOP - 8.0
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let y = TOP + ROW_HEIGHT * i as f64;
+        let _ = writeln!(
+            out,
+            r#"<text x="10" y="{}">{} / {}</text>"#,
+            y + 20.0,
+            row.step,
+            row.variant
+        );
+        let (Some(wall), Some(cpu)) = (row.wall_ms, row.cpu_ms()) else {
+            let reason = row.skipped.as_deref().unwrap_or("not run");
+            let _ = writeln!(
+                out,
+                r##"<text x="{LABEL_WIDTH}" y="{}" fill="#888">skipped: {}</text>"##,
+                y + 20.0,
+                escape(reason)
+            );
+            continue;
+        };
+        let x0 = x(0.1);
+        let _ = writeln!(
+            out,
+            r#"<rect x="{x0}" y="{}" width="{:.1}" height="10" fill="{WALL_COLOUR}"/>"#,
+            y + 6.0,
+            x(wall) - x0
+        );
+        let _ = writeln!(
+            out,
+            r#"<rect x="{x0}" y="{}" width="{:.1}" height="10" fill="{CPU_COLOUR}"/>"#,
+            y + 17.0,
+            x(cpu) - x0
+        );
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{}">{wall:.0} ms</text>"#,
+            x(wall) + 4.0,
+            y + 15.0
+        );
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{}">{cpu:.0} ms</text>"#,
+            x(cpu) + 4.0,
+            y + 26.0
+        );
+        // The strip: a filled profile of connections in progress, over the run's own span.
+        let samples = in_progress(&row.results, STRIP_WIDTH as usize / 2);
+        let mut points = format!("{strip_x},{}", y + 28.0);
+        for (j, fraction) in samples.iter().enumerate() {
+            let px = strip_x + STRIP_WIDTH * j as f64 / samples.len() as f64;
+            let _ = write!(
+                points,
+                " {px:.1},{:.1} {:.1},{:.1}",
+                y + 28.0 - 22.0 * fraction,
+                px + 2.0,
+                y + 28.0 - 22.0 * fraction
+            );
+        }
+        let _ = write!(points, " {},{}", strip_x + STRIP_WIDTH, y + 28.0);
+        let _ = writeln!(
+            out,
+            r##"<polygon points="{points}" fill="{STRIP_COLOUR}" stroke="none"/>"##
+        );
+        let _ = writeln!(
+            out,
+            r##"<rect x="{strip_x}" y="{}" width="{STRIP_WIDTH}" height="22" fill="none" stroke="#ccc"/>"##,
+            y + 6.0
+        );
+        let peak = peak_in_progress(&row.results);
+        let _ = writeln!(
+            out,
+            r#"<text x="{}" y="{}">at most {peak}</text>"#,
+            strip_x + STRIP_WIDTH + 6.0,
+            y + 20.0
+        );
+    }
+    // The time axis under the bars: one tick per power of ten.
+    let axis_y = TOP + ROW_HEIGHT * rows.len() as f64 + 6.0;
+    let _ = writeln!(
+        out,
+        r#"<line x1="{}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="black"/>"#,
+        x(0.1),
+        LABEL_WIDTH + BARS_WIDTH
+    );
+    for power in -1..decades {
+        let ms = 10f64.powi(power);
+        let label = if ms < 1.0 {
+            "0.1".to_string()
+        } else {
+            format!("{ms:.0}")
+        };
+        let _ = writeln!(
+            out,
+            r#"<line x1="{0:.1}" y1="{axis_y}" x2="{0:.1}" y2="{1}" stroke="black"/>"#,
+            x(ms),
+            axis_y + 4.0
+        );
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle">{label}</text>"#,
+            x(ms),
+            axis_y + 16.0
+        );
+    }
+    let _ = writeln!(
+        out,
+        r#"<text x="{:.1}" y="{}" text-anchor="middle">ms (log scale)</text>"#,
+        LABEL_WIDTH + BARS_WIDTH / 2.0,
+        axis_y + 30.0
+    );
+    let legend_y = axis_y + 46.0;
+    let _ = writeln!(
+        out,
+        r#"<rect x="{LABEL_WIDTH}" y="{}" width="10" height="10" fill="{WALL_COLOUR}"/>"#,
+        legend_y - 9.0
+    );
+    let _ = writeln!(
+        out,
+        r#"<text x="{}" y="{legend_y}">wall time</text>"#,
+        LABEL_WIDTH + 14.0
+    );
+    let _ = writeln!(
+        out,
+        r#"<rect x="{}" y="{}" width="10" height="10" fill="{CPU_COLOUR}"/>"#,
+        LABEL_WIDTH + 90.0,
+        legend_y - 9.0
+    );
+    let _ = writeln!(
+        out,
+        r#"<text x="{}" y="{legend_y}">CPU time (user + system)</text>"#,
+        LABEL_WIDTH + 104.0
+    );
+    out.push_str("</svg>\n");
+    out
+}
+
+/// Escapes text for SVG.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn(start: f64, done: f64) -> ConnectionResult {
+        ConnectionResult {
+            id: 0,
+            ok: true,
+            start_ms: start,
+            connected_ms: None,
+            written_ms: None,
+            first_byte_ms: None,
+            done_ms: done,
+            bytes: 0,
+            error: None,
+        }
+    }
+
+    /// One after another: one in progress at a time. All at once: all of them.
+    #[test]
+    fn in_progress_tells_sequential_from_concurrent() {
+        let sequential: Vec<_> = (0..4)
+            .map(|i| conn(i as f64 * 10.0, i as f64 * 10.0 + 10.0))
+            .collect();
+        assert!(
+            in_progress(&sequential, 8)
+                .iter()
+                .all(|f| (*f - 0.25).abs() < 1e-9)
+        );
+        let concurrent: Vec<_> = (0..4).map(|_| conn(0.0, 10.0)).collect();
+        assert!(
+            in_progress(&concurrent, 8)
+                .iter()
+                .all(|f| (*f - 1.0).abs() < 1e-9)
+        );
+        assert_eq!(
+            (peak_in_progress(&sequential), peak_in_progress(&concurrent)),
+            (1, 4)
+        );
+    }
+}
