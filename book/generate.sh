@@ -67,6 +67,17 @@ figure() {
     echo "wrote $out/$name.svg"
 }
 
+# table NAME COMMAND...: runs COMMAND (whose stdout is Markdown) and writes it, with the
+# command under it, to $out/NAME.md. Progress on stderr is dropped.
+table() {
+    local name=$1
+    shift
+    local text
+    text=$(quiet "$@" 2>/dev/null) || { printf 'generate.sh: `%s` failed\n' "$*" >&2; exit 1; }
+    printf '%s\n\n(`%s`)\n' "$text" "$*" >"$out/$name.md"
+    echo "wrote $out/$name.md"
+}
+
 # Chapter 1
 transcript step01-connect 0 cargo run --release -p step01-blocking --example connect
 transcript step01-sequential 0 cargo run --release -p step01-blocking -- --connections 20 --timeline
@@ -99,3 +110,9 @@ cargo bench -p step03-select --bench wait >/dev/null 2>&1
     printf '\nMedian time of one wait call, measured by `cargo bench -p step03-select --bench wait` on a %s.\n' "$machine"
 } >"$out/step03-wait.md"
 echo "wrote $out/step03-wait.md"
+
+# Comparing the steps
+table compare cargo run --release -p compare -- --repeat 3 --markdown --svg "$out/compare.svg"
+table compare-10000 cargo run --release -p compare -- --connections 10000 --markdown
+table compare-50-pages cargo run --release -p compare -- --connections 50 --delay-ms 90 --markdown
+transcript compare-echo 0 cargo run --release -p compare -- echo
