@@ -127,6 +127,24 @@ fn assert_ok(r: &ConnectionResult) {
     );
 }
 
+/// Asserts that the connections of a run were all in progress at once: every one started before
+/// the first one finished. (What a concurrent fan-out does, and a sequential one cannot.)
+pub fn assert_all_started_before_any_finished(results: &[ConnectionResult]) {
+    let first_done = results
+        .iter()
+        .map(|r| r.done_ms)
+        .fold(f64::INFINITY, f64::min);
+    let late: Vec<usize> = results
+        .iter()
+        .filter(|r| r.start_ms > first_done)
+        .map(|r| r.id)
+        .collect();
+    assert!(
+        late.is_empty(),
+        "connections {late:?} started after the first one had finished at {first_done} ms"
+    );
+}
+
 /// Ten good connections all succeed, with ordered times.
 pub fn all_succeed<F>(fan_out: F)
 where

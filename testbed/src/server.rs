@@ -70,20 +70,20 @@ impl Default for ServerConfig {
 /// Binding happens before any thread or runtime starts, so the caller learns the real address
 /// (and any bind error) synchronously.
 pub fn bind(config: &ServerConfig) -> io::Result<StdListener> {
-    let socket = Socket::new(
-        Domain::for_address(config.addr),
-        Type::STREAM,
-        Some(Protocol::TCP),
-    )?;
+    listen(config.addr, config.backlog)
+}
+
+/// A non-blocking listening socket on `addr` with `SO_REUSEADDR` and the given backlog: what
+/// every server in the workspace listens with (std's and mio's `TcpListener::bind` fix the
+/// backlog at 128, too small for 10,000 clients connecting at once).
+pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<StdListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
-    socket.bind(&config.addr.into()).map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("cannot bind the delay server to {}: {e}", config.addr),
-        )
-    })?;
-    socket.listen(config.backlog)?;
-    // tokio wants the socket non-blocking before it takes it over.
+    socket
+        .bind(&addr.into())
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot bind to {addr}: {e}")))?;
+    socket.listen(backlog)?;
+    // Event loops (tokio, mio) want the socket non-blocking before they take it over.
     socket.set_nonblocking(true)?;
     Ok(socket.into())
 }

@@ -97,6 +97,14 @@ impl Workload {
         ConnectionRecord::start(self.clock, id, self.timeout)
     }
 
+    /// Every connection failed before it started, with the same `error`: for a fan-out that
+    /// could not even set itself up (no event loop, no runtime).
+    pub fn all_failed(&self, error: &crate::FetchError) -> Vec<crate::ConnectionResult> {
+        (0..self.len())
+            .map(|id| crate::ConnectionResult::failed_at_start(self.clock, id, error))
+            .collect()
+    }
+
     /// A fresh response check with this workload's body limit.
     pub fn response_check(&self) -> ResponseCheck {
         ResponseCheck::new(self.body_limit)
