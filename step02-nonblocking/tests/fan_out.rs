@@ -32,14 +32,7 @@ fn busy_wait_connections_overlap() {
     let server = ServerHandle::start(ServerConfig::default()).unwrap();
     let target = Target::new(server.addr(), format!("/delay/{DELAY_MS}"));
     let results = busy_wait(&Workload::uniform(target, 20, Duration::from_secs(10))).results;
-    let first_done = results
-        .iter()
-        .map(|r| r.done_ms)
-        .fold(f64::INFINITY, f64::min);
-    assert!(
-        results.iter().all(|r| r.start_ms <= first_done),
-        "{results:?}"
-    );
+    testbed::faults::assert_all_started_before_any_finished(&results);
 }
 
 testbed::fault_suite!(|w: &testbed::Workload| step02_nonblocking::busy_wait(w).results);

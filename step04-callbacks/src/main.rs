@@ -1,0 +1,84 @@
+//! The step 4 binary: the fan-out as callbacks, and the talk's two servers.
+//!
+//! ```text
+//! cargo run --release -p step04-callbacks -- --timeline
+//! cargo run --release -p step04-callbacks -- hello-server --addr 127.0.0.1:8000
+//! cargo run --release -p step04-callbacks -- echo-server --addr 127.0.0.1:8001
+//! ```
+#![forbid(unsafe_code)]
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use step04_callbacks::IoLoop;
+use testbed::{CommonOptions, Workload};
+
+/// Step 4: a callback framework on mio; the fan-out as chains of callbacks.
+#[derive(Debug, Parser)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    server: Option<Server>,
+    #[command(flatten)]
+    common: CommonOptions,
+}
+
+/// The servers of this step. Each prints `listening on HOST:PORT` first and serves until
+/// killed.
+#[derive(Debug, Subcommand)]
+enum Server {
+    /// Tornado style: greet every client with "Hello" and close.
+    HelloServer {
+        /// Where to listen.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+    },
+    /// Twisted style: echo every byte back.
+    EchoServer {
+        /// Where to listen.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+    },
+}
+
+fn main() -> ExitCode {
+    // This binary is also the embedded delay server, when re-run as one.
+    testbed::serve_if_child();
+    let cli = Cli::parse();
+    match cli.server {
+        None => testbed::run_step(
+            "step04-callbacks",
+            "callbacks",
+            &cli.common,
+            |workload: &Workload| step04_callbacks::fan_out(workload),
+        ),
+        Some(server) => match serve(server) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("step04-callbacks: error: {e}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+/// Runs one of the servers until the process is killed.
+fn serve(server: Server) -> io::Result<()> {
+    if let Err(e) = testbed::limits::raise_to_hard_limit() {
+        eprintln!("step04-callbacks: warning: {e}");
+    }
+    let io_loop = IoLoop::new()?;
+    let addr = match server {
+        Server::HelloServer { addr } => step04_callbacks::hello::hello_server(&io_loop, addr)?,
+        Server::EchoServer { addr } => step04_callbacks::protocol::listen_tcp(
+            &io_loop,
+            addr,
+            step04_callbacks::echo::EchoFactory,
+        )?,
+    };
+    println!("listening on {addr}");
+    io::stdout().flush()?;
+    io_loop.run()
+}

@@ -1,0 +1,184 @@
+//! Twisted's `Protocol`, `Transport` and `Factory`, on the event loop.
+//!
+//! The user writes a [`Protocol`]: what to do when a connection is made, when data arrives,
+//! when the connection is lost. The framework owns the socket and gives the protocol a
+//! [`Transport`] to write to: writes are buffered, and the loop flushes the buffer whenever
+//! the socket can take more. A [`Factory`] builds one protocol per accepted connection.
+//! [`listen_tcp`] ties them to a listening socket on an [`IoLoop`].
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::SocketAddr;
+
+use mio::Interest;
+use mio::net::{TcpListener, TcpStream};
+
+use crate::accept::accept_all;
+use crate::io_loop::IoLoop;
+
+/// When this much written data is waiting to go out, the connection stops reading until it
+/// drains: a client that sends without reading cannot make the server buffer without limit.
+const HIGH_WATER: usize = 1 << 20;
+
+/// The size of one read.
+const READ_CHUNK: usize = 16 * 1024;
+
+// ANCHOR: protocol
+/// What to do on a connection's events. Everything runs on the loop's thread, and must not
+/// block.
+pub trait Protocol {
+    /// The connection is established; `transport` can be written to already.
+    fn connection_made(&mut self, _transport: &mut Transport) {}
+    /// Some bytes arrived (in whatever pieces the network cut them into).
+    fn data_received(&mut self, data: &[u8], transport: &mut Transport);
+    /// The connection is over: closed cleanly (`None`) or broken (`Some(error)`).
+    fn connection_lost(&mut self, _reason: Option<&io::Error>) {}
+}
+
+/// Builds the protocol of each new connection.
+pub trait Factory {
+    /// The protocol it builds.
+    type Protocol: Protocol + 'static;
+    /// A protocol for a connection from `peer`.
+    fn build_protocol(&mut self, peer: SocketAddr) -> Self::Protocol;
+}
+// ANCHOR_END: protocol
+
+/// A protocol's way to the network: buffered writes, and closing.
+#[derive(Debug)]
+pub struct Transport {
+    /// Bytes written by the protocol and not yet taken by the kernel, from `sent` on.
+    outgoing: Vec<u8>,
+    /// How much of `outgoing` has gone out.
+    sent: usize,
+    /// Set by `lose_connection`: close once everything is sent.
+    closing: bool,
+    /// The other end.
+    peer: SocketAddr,
+}
+
+impl Transport {
+    /// Queues `data` to be sent; it goes out as fast as the peer takes it.
+    pub fn write(&mut self, data: &[u8]) {
+        self.outgoing.extend_from_slice(data);
+    }
+
+    /// Closes the connection once everything written so far has been sent.
+    pub fn lose_connection(&mut self) {
+        self.closing = true;
+    }
+
+    /// The peer's address.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// Bytes written and not yet sent.
+    pub fn pending(&self) -> usize {
+        self.outgoing.len() - self.sent
+    }
+
+    /// Sends what the kernel will take now. `Err` means the connection is broken.
+    fn flush(&mut self, stream: &mut TcpStream) -> io::Result<()> {
+        while self.sent < self.outgoing.len() {
+            match stream.write(&self.outgoing[self.sent..]) {
+                Ok(n) => self.sent += n,
+                // The send buffer is full: the rest goes when the socket is writable again.
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if self.sent == self.outgoing.len() {
+            self.outgoing.clear();
+            self.sent = 0;
+        }
+        Ok(())
+    }
+}
+
+/// Listens on `addr` and serves every connection with a protocol from `factory`. Returns the
+/// address it listens on.
+pub fn listen_tcp<F: Factory + 'static>(
+    io_loop: &IoLoop,
+    addr: SocketAddr,
+    mut factory: F,
+) -> io::Result<SocketAddr> {
+    let listener = TcpListener::from_std(testbed::server::listen(addr, 8192)?);
+    let local = listener.local_addr()?;
+    io_loop.add_handler(
+        listener,
+        Interest::READABLE,
+        move |io_loop, listener, ready| {
+            accept_all(io_loop, listener, ready, |io_loop, stream, peer| {
+                serve(io_loop, stream, peer, factory.build_protocol(peer));
+            });
+        },
+    )?;
+    Ok(local)
+}
+
+// ANCHOR: serve
+/// Runs one connection: reads feed the protocol, the transport's buffer is flushed when the
+/// socket can take it, and the connection ends when the peer is done or the protocol closes.
+fn serve<P: Protocol + 'static>(
+    io_loop: &IoLoop,
+    stream: TcpStream,
+    peer: SocketAddr,
+    mut protocol: P,
+) {
+    let mut transport = Transport {
+        outgoing: Vec::new(),
+        sent: 0,
+        closing: false,
+        peer,
+    };
+    protocol.connection_made(&mut transport);
+    let mut peer_done = false;
+    let mut interest = Interest::READABLE | Interest::WRITABLE;
+    let added = io_loop.add_handler(stream, interest, move |io_loop, stream, ready| {
+        let mut broken = None;
+        // Read everything there is (mio tells us only once), unless we are holding back
+        // because too much is waiting to go out.
+        let mut buf = [0u8; READ_CHUNK];
+        while !peer_done && transport.pending() < HIGH_WATER {
+            match stream.read(&mut buf) {
+                // End-of-file: the peer will send no more (it may still read our answer).
+                Ok(0) => peer_done = true,
+                Ok(n) => protocol.data_received(&buf[..n], &mut transport),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    broken = Some(e);
+                    break;
+                }
+            }
+        }
+        if broken.is_none()
+            && let Err(e) = transport.flush(stream)
+        {
+            broken = Some(e);
+        }
+        let drained = transport.pending() == 0;
+        if broken.is_some() || (drained && (peer_done || transport.closing)) {
+            protocol.connection_lost(broken.as_ref());
+            io_loop.remove_handler(ready.token);
+            return;
+        }
+        // Wait for what can move us on: room to write if anything is waiting to go out;
+        // something to read unless the peer is done or we are holding back.
+        let readable = !peer_done && transport.pending() < HIGH_WATER;
+        let next = match (readable, !drained) {
+            (true, true) => Interest::READABLE | Interest::WRITABLE,
+            (true, false) => Interest::READABLE,
+            (false, _) => Interest::WRITABLE,
+        };
+        if next != interest {
+            interest = next;
+            let _ = io_loop.update_handler(ready.token, next);
+        }
+    });
+    // If the socket could not even be registered, the closure was dropped, and with it the
+    // stream (closing the connection) and the protocol.
+    drop(added);
+}
+// ANCHOR_END: serve
