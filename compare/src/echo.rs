@@ -32,12 +32,38 @@ pub struct EchoServer {
 // ANCHOR: echo_servers
 /// Every echo server there is. Steps 4 to 7 add theirs here.
 pub fn servers() -> Vec<EchoServer> {
-    vec![EchoServer {
-        name: "tokio",
-        serve: crate::tokio_ref::echo_server,
-    }]
+    vec![
+        EchoServer {
+            name: "step04-callbacks",
+            serve: step04_echo,
+        },
+        EchoServer {
+            name: "tokio",
+            serve: crate::tokio_ref::echo_server,
+        },
+    ]
 }
 // ANCHOR_END: echo_servers
+
+/// Step 4's echo server: Twisted's echo protocol on the callback loop.
+fn step04_echo(addr: SocketAddr) -> io::Result<()> {
+    let io_loop = step04_callbacks::IoLoop::new()?;
+    let addr = step04_callbacks::protocol::listen_tcp(
+        &io_loop,
+        addr,
+        step04_callbacks::echo::EchoFactory,
+    )?;
+    announce(addr)?;
+    io_loop.run()
+}
+
+/// Prints `listening on HOST:PORT`, the first line every server in the workspace prints.
+pub fn announce(addr: SocketAddr) -> io::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "listening on {addr}")?;
+    stdout.flush()
+}
 
 /// The load: how many connections, messages and bytes.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use testbed::{ConnectionResult, FetchError, Outcome, Workload};
+use testbed::{Outcome, Workload};
 
 /// What a comparison run asks of every variant.
 #[derive(Debug, Clone, Copy)]
@@ -76,11 +76,7 @@ fn fd_setsize(plan: &Plan) -> Option<String> {
 /// Every connection failed with the same setup error (a waiter that could not be created).
 #[cfg(target_os = "linux")]
 fn all_failed(workload: &Workload, why: &str) -> Outcome {
-    let error = FetchError::Setup(why.to_string());
-    let results: Vec<ConnectionResult> = (0..workload.len())
-        .map(|id| ConnectionResult::failed_at_start(workload.clock, id, &error))
-        .collect();
-    Outcome::from(results)
+    Outcome::from(workload.all_failed(&testbed::FetchError::Setup(why.to_string())))
 }
 
 // ANCHOR: variants
@@ -126,6 +122,12 @@ pub fn all() -> Vec<Variant> {
             Ok(epoll) => step03_select::fan_out(w, epoll, None).into(),
             Err(e) => all_failed(w, &format!("cannot create an epoll instance: {e}")),
         },
+        cannot_run: always,
+    });
+    variants.push(Variant {
+        step: "step04-callbacks",
+        variant: "callbacks",
+        fan_out: |w| step04_callbacks::fan_out(w).into(),
         cannot_run: always,
     });
     variants.push(Variant {

@@ -19,10 +19,7 @@ pub fn fan_out(workload: &Workload) -> Vec<ConnectionResult> {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            let error = FetchError::Setup(format!("cannot start tokio: {e}"));
-            return (0..workload.len())
-                .map(|id| ConnectionResult::failed_at_start(workload.clock, id, &error))
-                .collect();
+            return workload.all_failed(&FetchError::Setup(format!("cannot start tokio: {e}")));
         }
     };
     runtime.block_on(async {
@@ -101,10 +98,8 @@ pub fn echo_server(addr: std::net::SocketAddr) -> io::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = TcpListener::bind(addr).await?;
-        println!("listening on {}", listener.local_addr()?);
-        use std::io::Write as _;
-        std::io::stdout().flush()?;
+        let listener = TcpListener::from_std(testbed::server::listen(addr, 8192)?)?;
+        crate::echo::announce(listener.local_addr()?)?;
         loop {
             let (mut stream, _) = match listener.accept().await {
                 Ok(accepted) => accepted,
