@@ -111,6 +111,37 @@ cargo bench -p step03-select --bench wait >/dev/null 2>&1
 } >"$out/step03-wait.md"
 echo "wrote $out/step03-wait.md"
 
+# Chapter 4
+transcript step04-callbacks 0 cargo run --release -p step04-callbacks -- --timeline
+figure step04-callbacks "step04-callbacks, callbacks" cargo run --release -p step04-callbacks --
+
+# server_session NAME SUBCOMMAND CLIENT: starts a step 4 server, runs the bash CLIENT (which sees
+# the address as $PORT) against it, and writes the session, as a reader would see it in two
+# terminals, to $out/NAME.txt.
+server_session() {
+    local name=$1 subcommand=$2 client=$3
+    local log
+    log=$(mktemp)
+    ./target/release/step04-callbacks "$subcommand" >"$log" 2>&1 &
+    local pid=$!
+    for _ in $(seq 100); do grep -q '^listening on ' "$log" && break; sleep 0.05; done
+    local addr port reply
+    addr=$(sed -n 's/^listening on //p' "$log")
+    port=${addr##*:}
+    reply=$(PORT=$port bash -c "$client")
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    {
+        printf '# on a %s\n' "$machine"
+        printf '$ cargo run --release -p step04-callbacks -- %s\n%s\n\n' "$subcommand" "$(cat "$log")"
+        printf '# in another terminal:\n$ %s\n%s\n' "${client//\$PORT/$port}" "$reply"
+    } >"$out/$name.txt"
+    rm -f "$log"
+    echo "wrote $out/$name.txt"
+}
+server_session step04-hello hello-server 'for i in 1 2 3; do exec 3<>/dev/tcp/127.0.0.1/$PORT; cat <&3; exec 3<&-; done'
+server_session step04-echo echo-server 'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "echo, echo\n" >&3; head -n 1 <&3'
+
 # Comparing the steps
 table compare cargo run --release -p compare -- --repeat 3 --markdown --svg "$out/compare.svg"
 table compare-10000 cargo run --release -p compare -- --connections 10000 --markdown
