@@ -137,27 +137,46 @@ fn serve<P: Protocol + 'static>(
     let mut interest = Interest::READABLE | Interest::WRITABLE;
     let added = io_loop.add_handler(stream, interest, move |io_loop, stream, ready| {
         let mut broken = None;
-        // Read everything there is (mio tells us only once), unless we are holding back
-        // because too much is waiting to go out.
         let mut buf = [0u8; READ_CHUNK];
-        while !peer_done && transport.pending() < HIGH_WATER {
-            match stream.read(&mut buf) {
-                // End-of-file: the peer will send no more (it may still read our answer).
-                Ok(0) => peer_done = true,
-                Ok(n) => protocol.data_received(&buf[..n], &mut transport),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => {
-                    broken = Some(e);
-                    break;
+        let mut rounds = 0;
+        let stopped_early = loop {
+            // Read everything there is (mio tells us only once), unless we are holding back
+            // because too much is waiting to go out.
+            let mut would_block = false;
+            while !peer_done && transport.pending() < HIGH_WATER {
+                match stream.read(&mut buf) {
+                    // End-of-file: the peer will send no more (it may still read our answer).
+                    Ok(0) => peer_done = true,
+                    Ok(n) => protocol.data_received(&buf[..n], &mut transport),
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                        would_block = true;
+                        break;
+                    }
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        broken = Some(e);
+                        break;
+                    }
                 }
             }
-        }
-        if broken.is_none()
-            && let Err(e) = transport.flush(stream)
-        {
-            broken = Some(e);
-        }
+            if broken.is_none()
+                && let Err(e) = transport.flush(stream)
+            {
+                broken = Some(e);
+            }
+            // Reading stopped because too much was waiting, and the flush has made room: read
+            // on now, since no new event will come for bytes that are already there. A few
+            // rounds at most, so one busy connection cannot keep the loop from the others.
+            let can_read_more =
+                broken.is_none() && !peer_done && !would_block && transport.pending() < HIGH_WATER;
+            rounds += 1;
+            if !can_read_more {
+                break false;
+            }
+            if rounds == 8 {
+                break true;
+            }
+        };
         let drained = transport.pending() == 0;
         if broken.is_some() || (drained && (peer_done || transport.closing)) {
             protocol.connection_lost(broken.as_ref());
@@ -172,7 +191,9 @@ fn serve<P: Protocol + 'static>(
             (true, false) => Interest::READABLE,
             (false, _) => Interest::WRITABLE,
         };
-        if next != interest {
+        // Registering again re-arms the readiness: if we stopped early with bytes still
+        // waiting, the kernel reports them again.
+        if next != interest || stopped_early {
             interest = next;
             let _ = io_loop.update_handler(ready.token, next);
         }

@@ -11,7 +11,8 @@
 //! - the **response check** every client uses;
 //! - the **timeline** drawings (ASCII and SVG);
 //! - raising the **open-file limit** for runs with many sockets;
-//! - the **fault suite**, a set of tests any step's fan-out can be run through.
+//! - the **fault suite**, a set of tests any step's fan-out can be run through, and the
+//!   **echo check**, the same for echo servers.
 //!
 //! ## Layout
 //!
@@ -28,10 +29,12 @@
 //! | [`cli`] | [`CommonOptions`], the options every step binary shares |
 //! | [`run`] | [`run_step`]: what a step binary does around its fan-out |
 //! | [`faults`] | the fault suite and the [`fault_suite!`] macro |
+//! | [`echo_check`] | the load and byte-for-byte check every echo server is run through |
 #![forbid(unsafe_code)]
 
 pub mod child;
 pub mod cli;
+pub mod echo_check;
 pub mod faults;
 pub mod limits;
 pub mod record;
