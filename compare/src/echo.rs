@@ -38,6 +38,10 @@ pub fn servers() -> Vec<EchoServer> {
             serve: step04_echo,
         },
         EchoServer {
+            name: "step05-futures",
+            serve: |addr| step05_futures::echo::echo_server(addr, announce),
+        },
+        EchoServer {
             name: "tokio",
             serve: crate::tokio_ref::echo_server,
         },

@@ -130,6 +130,26 @@ pub fn all() -> Vec<Variant> {
         fan_out: |w| step04_callbacks::fan_out(w).into(),
         cannot_run: always,
     });
+    variants.extend([
+        Variant {
+            step: "step05-futures",
+            variant: "state-machine",
+            fan_out: |w| step05_futures::fan_out::state_machine(w).into(),
+            cannot_run: always,
+        },
+        Variant {
+            step: "step05-futures",
+            variant: "join-all",
+            fan_out: |w| step05_futures::fan_out::join_all(w).into(),
+            cannot_run: always,
+        },
+        Variant {
+            step: "step05-futures",
+            variant: "unordered",
+            fan_out: |w| step05_futures::fan_out::unordered(w, None).into(),
+            cannot_run: always,
+        },
+    ]);
     variants.push(Variant {
         step: "tokio",
         variant: "current-thread",

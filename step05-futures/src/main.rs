@@ -1,0 +1,98 @@
+//! The step 5 binary: the fan-out with hand-written futures, three ways; and an echo server.
+//!
+//! ```text
+//! cargo run --release -p step05-futures -- --timeline
+//! cargo run --release -p step05-futures -- --variant unordered
+//! cargo run --release -p step05-futures -- --connections 2 --trace
+//! cargo run --release -p step05-futures -- echo-server --addr 127.0.0.1:8002
+//! ```
+#![forbid(unsafe_code)]
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use testbed::{CommonOptions, Workload};
+
+/// Step 5: futures by hand, on a reactor and an executor of our own.
+#[derive(Debug, Parser)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    server: Option<Server>,
+    /// How the connections' futures are joined.
+    #[arg(long, value_enum, default_value_t = Variant::StateMachine)]
+    variant: Variant,
+    /// Print every step of every connection through the machinery (use with few connections).
+    #[arg(long, conflicts_with = "json")]
+    trace: bool,
+    #[command(flatten)]
+    common: CommonOptions,
+}
+
+/// The ways of joining the connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Variant {
+    /// Our hand-written JoinAll over hand-written Fetch futures.
+    StateMachine,
+    /// futures::future::join_all (asyncio.gather).
+    JoinAll,
+    /// FuturesUnordered, each result as it finishes (asyncio.as_completed).
+    Unordered,
+}
+
+/// The server of this step.
+#[derive(Debug, Subcommand)]
+enum Server {
+    /// Echo every byte back: an accept loop spawning a task per connection.
+    EchoServer {
+        /// Where to listen.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+    },
+}
+
+fn main() -> ExitCode {
+    // This binary is also the embedded delay server, when re-run as one.
+    testbed::serve_if_child();
+    let cli = Cli::parse();
+    if let Some(Server::EchoServer { addr }) = cli.server {
+        if let Err(e) = testbed::limits::raise_to_hard_limit() {
+            eprintln!("step05-futures: warning: {e}");
+        }
+        return match step05_futures::echo::echo_server(addr, announce) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("step05-futures: error: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    if cli.trace {
+        step05_futures::trace::enable();
+    }
+    let name = testbed::cli::variant_name(&cli.variant);
+    let json = cli.common.json;
+    testbed::run_step(
+        "step05-futures",
+        &name,
+        &cli.common,
+        |workload: &Workload| match cli.variant {
+            Variant::StateMachine => step05_futures::fan_out::state_machine(workload),
+            Variant::JoinAll => step05_futures::fan_out::join_all(workload),
+            Variant::Unordered => {
+                let mut stdout = io::stdout();
+                let progress = (!json).then_some(&mut stdout as &mut dyn Write);
+                step05_futures::fan_out::unordered(workload, progress)
+            }
+        },
+    )
+}
+
+/// Prints `listening on HOST:PORT`, the first line every server here prints.
+fn announce(addr: SocketAddr) -> io::Result<()> {
+    let mut stdout = io::stdout();
+    writeln!(stdout, "listening on {addr}")?;
+    stdout.flush()
+}

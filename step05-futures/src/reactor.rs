@@ -1,0 +1,473 @@
+//! The reactor: the part of the runtime that talks to the kernel.
+//!
+//! It owns mio's `Poll`. Every I/O object registers its socket here under a token, and a
+//! future that finds its socket not ready leaves its [`Waker`] here, one per direction (read,
+//! write). When the kernel reports the socket ready, the reactor marks the direction ready and
+//! wakes the waker: it does not run any code of the future, it only says "poll this again".
+//! Timers work the same way: a [`Sleep`](crate::time::Sleep) leaves its waker under a deadline.
+//!
+//! ## Readiness, and the race it avoids
+//!
+//! Each direction remembers whether the kernel said it was ready, with a *tick* that counts
+//! the reports. A future first asks for readiness ([`Reactor::poll_ready`]); if the direction is
+//! ready, it tries the operation; if the operation still says `WouldBlock` (the readiness was
+//! used up, or was a false alarm), it clears the readiness ([`Reactor::clear_ready`]) *only if
+//! no new report arrived meanwhile*, which is what the tick tells. Clearing unconditionally
+//! could erase a report that came in between the failed attempt and the clear; the future would
+//! then wait for a wake that already happened, forever: a lost wakeup.
+
+use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use mio::event::Source;
+use mio::{Events, Interest, Token};
+use slab::Slab;
+
+use crate::trace::trace;
+
+/// The token of mio's cross-thread waker: a wake from another thread interrupts `poll`.
+const WAKE_TOKEN: Token = Token(usize::MAX);
+
+/// How many bits of a token hold the slab key; the rest hold the generation.
+const KEY_BITS: u32 = usize::BITS / 2;
+
+/// A token as traces print it: slot and generation, `3.1`.
+pub fn token_name(token: Token) -> String {
+    format!(
+        "{}.{}",
+        token.0 & ((1 << KEY_BITS) - 1),
+        token.0 >> KEY_BITS
+    )
+}
+
+/// A direction of readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Reading (or accepting).
+    Read = 0,
+    /// Writing (or a connect finishing).
+    Write = 1,
+}
+
+/// What the reactor knows about one direction of one registration.
+#[derive(Debug, Default)]
+struct Readiness {
+    /// The kernel reported it ready and nobody has found it not ready since.
+    ready: bool,
+    /// Counts the kernel's reports, so a clear can tell whether a new one came in meanwhile.
+    tick: u64,
+    /// The future waiting for this direction, if any.
+    waker: Option<Waker>,
+}
+
+/// One registered socket.
+#[derive(Debug)]
+struct Registration {
+    /// Part of the token: a token of an earlier registration in the same slot is stale.
+    generation: u32,
+    /// Read and write readiness.
+    directions: [Readiness; 2],
+}
+
+/// A timer: who to wake, and whether it has fired.
+#[derive(Debug)]
+struct Timer {
+    /// Its generation, part of its key.
+    generation: u32,
+    /// The sleeping future's waker.
+    waker: Option<Waker>,
+    /// Set when the deadline has passed.
+    fired: bool,
+}
+
+/// A registered timer's identity: slab key and generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimerKey(usize, u32);
+
+/// The reactor. One per runtime, shared (`Rc<RefCell<_>>`) by the runtime and every I/O object
+/// and timer created in it.
+pub struct Reactor {
+    /// mio's poll instance.
+    poll: mio::Poll,
+    /// Where `poll` writes events.
+    events: Events,
+    /// Registered sockets.
+    registrations: Slab<Registration>,
+    /// Pending timers.
+    timers: Slab<Timer>,
+    /// (deadline, timer key, generation), earliest first; entries of removed timers are
+    /// skipped when they come up.
+    deadlines: BinaryHeap<Reverse<(Instant, usize, u32)>>,
+    /// The next generation to hand out.
+    next_generation: u32,
+    /// Wakes `poll` from another thread.
+    waker: Arc<mio::Waker>,
+}
+
+thread_local! {
+    /// The reactor of the runtime running on this thread, set by `block_on`.
+    static CURRENT: RefCell<Option<Rc<RefCell<Reactor>>>> = const { RefCell::new(None) };
+}
+
+/// Makes `reactor` the current one for as long as the guard lives.
+pub(crate) struct CurrentGuard {
+    /// The one that was current before (block_on does not nest, but be tidy).
+    previous: Option<Rc<RefCell<Reactor>>>,
+}
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|current| *current.borrow_mut() = self.previous.take());
+    }
+}
+
+impl Reactor {
+    /// A new reactor (`epoll_create`, and an eventfd for cross-thread wakes, on Linux).
+    pub fn new() -> io::Result<Reactor> {
+        let poll = mio::Poll::new()?;
+        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKE_TOKEN)?);
+        Ok(Reactor {
+            poll,
+            events: Events::with_capacity(1024),
+            registrations: Slab::new(),
+            timers: Slab::new(),
+            deadlines: BinaryHeap::new(),
+            next_generation: 0,
+            waker,
+        })
+    }
+
+    /// The handle another thread uses to interrupt `turn`.
+    pub(crate) fn cross_thread_waker(&self) -> Arc<mio::Waker> {
+        Arc::clone(&self.waker)
+    }
+
+    /// Installs `reactor` as this thread's current reactor until the guard is dropped.
+    pub(crate) fn enter(reactor: Rc<RefCell<Reactor>>) -> CurrentGuard {
+        let previous = CURRENT.with(|current| current.borrow_mut().replace(reactor));
+        CurrentGuard { previous }
+    }
+
+    /// The current reactor. Panics outside a runtime: I/O objects and timers only work inside
+    /// [`block_on`](crate::block_on).
+    pub fn current() -> Rc<RefCell<Reactor>> {
+        CURRENT.with(|current| current.borrow().clone()).expect(
+            "no reactor on this thread: create sockets and timers inside step05_futures::block_on",
+        )
+    }
+
+    /// The next generation, wrapped to fit the token.
+    fn generation(&mut self) -> u32 {
+        let generation = self.next_generation & ((1u64 << (usize::BITS - KEY_BITS)) - 1) as u32;
+        self.next_generation = self.next_generation.wrapping_add(1);
+        generation
+    }
+
+    /// Registers `source` for reading and writing (edge-triggered, as mio always is). The
+    /// returned token identifies it from now on.
+    pub fn register(&mut self, source: &mut impl Source) -> io::Result<Token> {
+        let generation = self.generation();
+        let key = self.registrations.vacant_key();
+        let token = Token(key | ((generation as usize) << KEY_BITS));
+        self.poll
+            .registry()
+            .register(source, token, Interest::READABLE | Interest::WRITABLE)?;
+        self.registrations.insert(Registration {
+            generation,
+            directions: Default::default(),
+        });
+        trace!("reactor: socket registered as token {}", token_name(token));
+        Ok(token)
+    }
+
+    /// Deregisters `source` and forgets its token: any later event or wake for it is dropped.
+    pub fn deregister(&mut self, source: &mut impl Source, token: Token) {
+        let _ = self.poll.registry().deregister(source);
+        if self.registration(token).is_some() {
+            self.registrations.remove(token.0 & ((1 << KEY_BITS) - 1));
+            trace!("reactor: token {} deregistered", token_name(token));
+        }
+    }
+
+    /// The registration of `token`, if it is still the one the token names.
+    fn registration(&mut self, token: Token) -> Option<&mut Registration> {
+        let (key, generation) = (
+            token.0 & ((1 << KEY_BITS) - 1),
+            (token.0 >> KEY_BITS) as u32,
+        );
+        self.registrations
+            .get_mut(key)
+            .filter(|r| r.generation == generation)
+    }
+
+    /// How many sockets are registered (for tests: it must come back to zero).
+    pub fn live_registrations(&self) -> usize {
+        self.registrations.len()
+    }
+
+    /// How many wakers are waiting (on sockets or timers): for tests, a dropped future must
+    /// take its waker back.
+    pub fn waiting_wakers(&self) -> usize {
+        let sockets = self
+            .registrations
+            .iter()
+            .flat_map(|(_, r)| &r.directions)
+            .filter(|d| d.waker.is_some())
+            .count();
+        sockets
+            + self
+                .timers
+                .iter()
+                .filter(|(_, t)| t.waker.is_some())
+                .count()
+    }
+
+    /// How many timers are pending.
+    pub fn live_timers(&self) -> usize {
+        self.timers.len()
+    }
+
+    // ANCHOR: poll_ready
+    /// Is `direction` of `token` ready? If so, the current tick (to pass to `clear_ready`). If
+    /// not, the waker of `cx` is kept, to be woken by the next report.
+    pub fn poll_ready(
+        &mut self,
+        token: Token,
+        direction: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<u64> {
+        let Some(registration) = self.registration(token) else {
+            // Deregistered: report ready, so the caller tries its operation and gets the
+            // real error instead of waiting forever.
+            return Poll::Ready(0);
+        };
+        let readiness = &mut registration.directions[direction as usize];
+        if readiness.ready {
+            return Poll::Ready(readiness.tick);
+        }
+        // Keep the waker, but do not replace it by an equal one (a clone costs an atomic
+        // increment, and most polls come from the same task).
+        match &readiness.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => readiness.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// The operation said `WouldBlock` after `poll_ready` returned `tick`: the direction is not
+    /// ready after all. Clears it, unless a new report has arrived since `tick`.
+    pub fn clear_ready(&mut self, token: Token, direction: Direction, tick: u64) {
+        if let Some(registration) = self.registration(token) {
+            let readiness = &mut registration.directions[direction as usize];
+            if readiness.tick == tick {
+                readiness.ready = false;
+            }
+        }
+    }
+    // ANCHOR_END: poll_ready
+
+    /// Forgets the waker waiting on `direction` of `token`: its future was dropped.
+    pub fn drop_waker(&mut self, token: Token, direction: Direction) {
+        if let Some(registration) = self.registration(token) {
+            registration.directions[direction as usize].waker = None;
+        }
+    }
+
+    /// Adds a timer for `deadline`.
+    pub fn add_timer(&mut self, deadline: Instant) -> TimerKey {
+        let generation = self.generation();
+        let key = self.timers.insert(Timer {
+            generation,
+            waker: None,
+            fired: false,
+        });
+        self.deadlines.push(Reverse((deadline, key, generation)));
+        TimerKey(key, generation)
+    }
+
+    /// Has the timer fired? If not, keeps the waker of `cx`.
+    pub fn poll_timer(&mut self, timer: TimerKey, cx: &mut Context<'_>) -> Poll<()> {
+        match self
+            .timers
+            .get_mut(timer.0)
+            .filter(|t| t.generation == timer.1)
+        {
+            Some(t) if t.fired => Poll::Ready(()),
+            Some(t) => {
+                match &t.waker {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    _ => t.waker = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            None => Poll::Ready(()),
+        }
+    }
+
+    /// Removes a timer (fired or not).
+    pub fn remove_timer(&mut self, timer: TimerKey) {
+        if self
+            .timers
+            .get(timer.0)
+            .is_some_and(|t| t.generation == timer.1)
+        {
+            self.timers.remove(timer.0);
+        }
+    }
+
+    /// How long until the earliest pending timer, if there is one.
+    fn next_timeout(&mut self) -> Option<Duration> {
+        while let Some(Reverse((deadline, key, generation))) = self.deadlines.peek() {
+            let pending = self
+                .timers
+                .get(*key)
+                .is_some_and(|t| t.generation == *generation && !t.fired);
+            if pending {
+                return Some(deadline.saturating_duration_since(Instant::now()));
+            }
+            self.deadlines.pop();
+        }
+        None
+    }
+
+    // ANCHOR: turn
+    /// Waits for the kernel's news (no longer than `timeout`, nor than the nearest timer), marks
+    /// what is ready, and returns the wakers to wake. The caller wakes them once the reactor
+    /// is no longer borrowed: waking runs code of the runtime, which may need the reactor.
+    pub fn turn(&mut self, timeout: Option<Duration>) -> io::Result<Vec<Waker>> {
+        let timeout = match (timeout, self.next_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        let mut to_wake = Vec::new();
+        let events: Vec<(Token, bool, bool)> = self
+            .events
+            .iter()
+            .map(|e| {
+                let failed = e.is_error();
+                (
+                    e.token(),
+                    e.is_readable() || e.is_read_closed() || failed,
+                    e.is_writable() || e.is_write_closed() || failed,
+                )
+            })
+            .collect();
+        for (token, readable, writable) in events {
+            if token == WAKE_TOKEN {
+                continue; // another thread woke us; its waker has queued its task already
+            }
+            let Some(registration) = self.registration(token) else {
+                continue;
+            };
+            for (direction, happened) in [(Direction::Read, readable), (Direction::Write, writable)]
+            {
+                if happened {
+                    let readiness = &mut registration.directions[direction as usize];
+                    readiness.ready = true;
+                    readiness.tick += 1;
+                    if let Some(waker) = readiness.waker.take() {
+                        trace!(
+                            "reactor: token {} {:?} ready: wake its task",
+                            token_name(token),
+                            direction
+                        );
+                        to_wake.push(waker);
+                    }
+                }
+            }
+        }
+        let now = Instant::now();
+        while let Some(Reverse((deadline, key, generation))) = self.deadlines.peek().copied() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.pop();
+            if let Some(timer) = self
+                .timers
+                .get_mut(key)
+                .filter(|t| t.generation == generation)
+            {
+                timer.fired = true;
+                if let Some(waker) = timer.waker.take() {
+                    trace!("reactor: timer {key} fired: wake");
+                    to_wake.push(waker);
+                }
+            }
+        }
+        Ok(to_wake)
+    }
+    // ANCHOR_END: turn
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mio::net::UnixStream;
+
+    /// The race of the module documentation, played out by hand: a report arrives between the
+    /// failed attempt and the clear. The clear must not erase it.
+    #[test]
+    fn a_report_between_attempt_and_clear_is_not_lost() {
+        let mut reactor = Reactor::new().unwrap();
+        let (mut ours, _theirs) = UnixStream::pair().unwrap();
+        let token = reactor.register(&mut ours).unwrap();
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        // A report comes in (by hand: bump the direction as `turn` would).
+        let bump = |reactor: &mut Reactor| {
+            let readiness =
+                &mut reactor.registration(token).unwrap().directions[Direction::Read as usize];
+            readiness.ready = true;
+            readiness.tick += 1;
+        };
+        bump(&mut reactor);
+        let Poll::Ready(tick) = reactor.poll_ready(token, Direction::Read, &mut cx) else {
+            panic!("ready")
+        };
+        // ... the read says WouldBlock, and before the clear, a new report arrives:
+        bump(&mut reactor);
+        reactor.clear_ready(token, Direction::Read, tick);
+        assert!(
+            reactor
+                .poll_ready(token, Direction::Read, &mut cx)
+                .is_ready(),
+            "the new report was lost"
+        );
+        // Without a new report, the clear does clear.
+        let Poll::Ready(tick) = reactor.poll_ready(token, Direction::Read, &mut cx) else {
+            panic!("ready")
+        };
+        reactor.clear_ready(token, Direction::Read, tick);
+        assert!(
+            reactor
+                .poll_ready(token, Direction::Read, &mut cx)
+                .is_pending()
+        );
+    }
+
+    /// A token of a deregistered socket names nothing, even when a new socket takes its slot.
+    #[test]
+    fn a_reused_slot_does_not_answer_to_an_old_token() {
+        let mut reactor = Reactor::new().unwrap();
+        let (mut first, _a) = UnixStream::pair().unwrap();
+        let old = reactor.register(&mut first).unwrap();
+        reactor.deregister(&mut first, old);
+        let (mut second, _b) = UnixStream::pair().unwrap();
+        let new = reactor.register(&mut second).unwrap();
+        assert_ne!(old, new, "same slot, new generation");
+        assert!(reactor.registration(old).is_none());
+        assert!(reactor.registration(new).is_some());
+        assert_eq!(reactor.live_registrations(), 1);
+    }
+}
