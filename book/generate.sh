@@ -122,7 +122,8 @@ server_session() {
     local name=$1 subcommand=$2 client=$3
     local log
     log=$(mktemp)
-    ./target/release/step04-callbacks "$subcommand" >"$log" 2>&1 &
+    # shellcheck disable=SC2086 # the subcommand and its options, split into words
+    ./target/release/step04-callbacks $subcommand >"$log" 2>&1 &
     local pid=$!
     for _ in $(seq 100); do grep -q '^listening on ' "$log" && break; sleep 0.05; done
     local addr port reply
@@ -139,8 +140,25 @@ server_session() {
     rm -f "$log"
     echo "wrote $out/$name.txt"
 }
-server_session step04-hello hello-server 'for i in 1 2 3; do exec 3<>/dev/tcp/127.0.0.1/$PORT; cat <&3; exec 3<&-; done'
-server_session step04-echo echo-server 'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "echo, echo\n" >&3; head -n 1 <&3'
+server_session step04-hello "hello-server --addr 127.0.0.1:8000" 'for i in 1 2 3; do exec 3<>/dev/tcp/127.0.0.1/$PORT; cat <&3; exec 3<&-; done'
+server_session step04-echo "echo-server --addr 127.0.0.1:8001" 'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "echo, echo\n" >&3; head -n 1 <&3'
+
+# Chapter 5
+transcript step05-state-machine 0 cargo run --release -p step05-futures -- --timeline
+figure step05-state-machine "step05-futures, state-machine" cargo run --release -p step05-futures --
+transcript step05-unordered 0 cargo run --release -p step05-futures -- --variant unordered --connections 5
+transcript step05-trace 0 cargo run --release -p step05-futures -- --connections 2 --trace
+transcript step05-task-vs-future 0 cargo run --release -p step05-futures --example task_vs_future
+transcript step05-first-to-finish 0 cargo run --release -p step05-futures --example first_to_finish
+cargo bench -p step05-futures --bench machinery >/dev/null 2>&1
+for group in wake_and_poll spawn_and_finish; do
+    {
+        cargo run -q -p book-check -- criterion-table "target/criterion/step05-futures_$group" \
+            --columns ours,futures-executor,tokio --row-label "count"
+        printf '\nMedian time for the whole count, measured by `cargo bench -p step05-futures --bench machinery` on a %s.\n' "$machine"
+    } >"$out/step05-$group.md"
+    echo "wrote $out/step05-$group.md"
+done
 
 # Comparing the steps
 table compare cargo run --release -p compare -- --repeat 3 --markdown --svg "$out/compare.svg"

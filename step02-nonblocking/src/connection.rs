@@ -38,6 +38,7 @@ pub enum Visit {
     Finished,
 }
 
+// ANCHOR: wants
 /// What a connection is waiting for when it stops at a "not yet".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wants {
@@ -46,6 +47,7 @@ pub enum Wants {
     /// Something to read: response bytes, or end-of-file.
     Read,
 }
+// ANCHOR_END: wants
 
 /// One connection in flight.
 #[derive(Debug)]
