@@ -54,7 +54,7 @@ fn main() {
                 "{:6.1} ms  both created; now we sleep 100 ms without awaiting either",
                 at()
             );
-            // ANCHOR_END: task_vs_future
+            // Then: sleep, then poll the future (through `then`), then the task's handle.
             sleep(Duration::from_millis(100)).then(move |()| {
                 println!(
                     "{:6.1} ms  awake; now we await the future, then the task's handle",
@@ -67,6 +67,7 @@ fn main() {
                     })
                 })
             })
+            // ANCHOR_END: task_vs_future
         })
         .flatten(),
     );

@@ -13,6 +13,9 @@ use crate::net::{TcpListener, TcpStream};
 use crate::time::{Sleep, sleep};
 
 // ANCHOR: echo
+/// How many read-or-write steps a connection takes per poll before it lets others run.
+const BUDGET: usize = 32;
+
 /// One connection: echoes every byte, in order, until the peer is done.
 struct EchoConnection {
     stream: TcpStream,
@@ -29,7 +32,7 @@ impl Future for EchoConnection {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        loop {
+        for _ in 0..BUDGET {
             if this.sent < this.filled {
                 // Give back what we have before reading more: the peer's pace sets ours.
                 match ready!(
@@ -46,6 +49,10 @@ impl Future for EchoConnection {
                 }
             }
         }
+        // A client that keeps us busy could keep every other connection waiting: after a
+        // budget of work, ask to be polled again later, and let the others have a turn.
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
@@ -60,7 +67,7 @@ impl Future for AcceptLoop {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
+        for _ in 0..BUDGET {
             if let Some(backoff) = self.backoff.as_mut() {
                 ready!(Pin::new(backoff).poll(cx));
                 self.backoff = None;
@@ -80,6 +87,9 @@ impl Future for AcceptLoop {
                 Err(_) => self.backoff = Some(sleep(Duration::from_millis(10))),
             }
         }
+        // Many connections arriving at once: take a break after a budget of them.
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 // ANCHOR_END: echo

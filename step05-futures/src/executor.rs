@@ -26,6 +26,10 @@ use crate::trace::trace;
 /// The id of the future given to `block_on` (spawned tasks count from 0).
 const MAIN: u64 = u64::MAX;
 
+/// How many polls the executor makes before it asks the kernel for news again, even if tasks
+/// are still queued: a bound on how long I/O and timers can be kept waiting.
+const POLLS_BETWEEN_TURNS: usize = 128;
+
 /// What the wakers of one runtime share with it: the queue of woken tasks, and a way to wake
 /// the reactor.
 struct Shared {
@@ -199,12 +203,19 @@ struct ExecutorGuard;
 
 impl Drop for ExecutorGuard {
     fn drop(&mut self) {
-        // Drop the tasks left (their sockets deregister from the reactor, still alive here).
-        let executor = EXECUTOR.with(|current| current.borrow_mut().take());
+        // Drop the tasks left while the runtime is still installed (a task's destructor may
+        // spawn, or use the reactor), until none are left; then uninstall.
+        let executor = EXECUTOR.with(|current| current.borrow().clone());
         if let Some(executor) = executor {
-            let tasks = std::mem::take(&mut executor.borrow_mut().tasks);
-            drop(tasks);
+            loop {
+                let tasks = std::mem::take(&mut executor.borrow_mut().tasks);
+                if tasks.is_empty() {
+                    break;
+                }
+                drop(tasks);
+            }
         }
+        EXECUTOR.with(|current| current.borrow_mut().take());
     }
 }
 
@@ -232,16 +243,20 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         shared: Arc::clone(&shared),
     }));
     EXECUTOR.with(|current| *current.borrow_mut() = Some(Rc::clone(&executor)));
-    let _executor_guard = ExecutorGuard;
+    // Dropped in reverse order: the tasks go first, while the reactor is still installed.
     let _reactor_guard = Reactor::enter(Rc::clone(&reactor));
+    let _executor_guard = ExecutorGuard;
 
     let main_waker = executor.borrow().waker(MAIN);
     main_waker.queued.store(true, Ordering::SeqCst);
     let main_waker_handle = Waker::from(Arc::clone(&main_waker));
     let mut future = std::pin::pin!(future);
     loop {
-        // Poll everything that was woken, in order.
-        loop {
+        // Poll what was woken, in order, but not forever: tasks that keep waking each other
+        // would otherwise keep the kernel's news (and timers) waiting.
+        let mut polls = 0;
+        while polls < POLLS_BETWEEN_TURNS {
+            polls += 1;
             let next = shared
                 .queue
                 .lock()
@@ -261,21 +276,28 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
                 poll_task(&executor, id);
             }
         }
-        // Nothing to poll: sleep in the reactor until the kernel, a timer, or another thread
-        // wakes something. (Say we are asleep first, then look at the queue once more: a wake
-        // in between either sees `sleeping` and interrupts the wait, or is seen here.)
+        // Ask the kernel. With nothing to poll, sleep in the reactor until the kernel, a timer,
+        // or another thread wakes something (say we are asleep first, then look at the queue
+        // once more: a wake in between either sees `sleeping` and interrupts the wait, or is
+        // seen here). With tasks still queued, only look, without waiting.
         shared.sleeping.store(true, Ordering::SeqCst);
         let nothing_queued = shared
             .queue
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .is_empty();
-        let woken = if nothing_queued {
-            let turned = reactor.borrow_mut().turn(None);
-            turned.expect("the reactor's wait failed")
+        if !nothing_queued {
+            shared.sleeping.store(false, Ordering::SeqCst);
+        }
+        let timeout = if nothing_queued {
+            None
         } else {
-            Vec::new()
+            Some(std::time::Duration::ZERO)
         };
+        let woken = reactor
+            .borrow_mut()
+            .turn(timeout)
+            .expect("the reactor's wait failed");
         shared.sleeping.store(false, Ordering::SeqCst);
         // Wake outside the reactor's borrow: a waker may run runtime code.
         for waker in woken {

@@ -6,7 +6,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use testbed::{ConnectionRecord, ConnectionResult, FetchError, ResponseCheck, Stage, Workload};
+use std::time::Duration;
+
+use testbed::{
+    ConnectionRecord, ConnectionResult, FetchError, ResponseCheck, RunClock, Stage, Workload,
+};
 
 use crate::net::{Connect, TcpStream};
 use crate::time::Sleep;
@@ -41,32 +45,39 @@ pub struct Fetch {
     request: Vec<u8>,
     /// The response check.
     check: ResponseCheck,
-    /// The connection's times (taken when it finishes).
+    /// The connection's number, and what its record needs at the first poll.
+    id: usize,
+    /// The run's clock.
+    clock: RunClock,
+    /// The per-connection timeout.
+    timeout: Duration,
+    /// The connection's times: started at the first poll, taken when it finishes.
     record: Option<ConnectionRecord>,
-    /// The deadline, as a timer.
-    deadline: Sleep,
+    /// The deadline, as a timer, from the first poll on.
+    deadline: Option<Sleep>,
 }
 // ANCHOR_END: state
 
 impl Fetch {
-    /// Connection `id` of `workload`. Nothing happens until it is polled.
+    /// Connection `id` of `workload`. Nothing happens until it is polled: its clock starts,
+    /// and its deadline is set, at the first poll.
     pub fn new(workload: &Workload, id: usize) -> Fetch {
         let target = &workload.targets[id];
-        let record = workload.record(id);
         Fetch {
             state: State::Connecting(TcpStream::connect(target.addr)),
             request: target.request(),
             check: workload.response_check(),
-            deadline: Sleep::until(record.deadline()),
-            record: Some(record),
+            id,
+            clock: workload.clock,
+            timeout: workload.timeout,
+            record: None,
+            deadline: None,
         }
     }
 
     /// The connection's number.
     fn id(&self) -> usize {
-        self.record
-            .as_ref()
-            .map_or(usize::MAX, ConnectionRecord::id)
+        self.id
     }
 
     /// Ends the connection with `outcome`.
@@ -90,8 +101,15 @@ impl Future for Fetch {
         // Fetch holds no pointers into itself, so it is `Unpin`, and pinning asks nothing of us.
         let this = self.get_mut();
         trace!("connection {}: polled", this.id());
+        if this.record.is_none() {
+            // The first poll: the connection starts now.
+            let record = ConnectionRecord::start(this.clock, this.id, this.timeout);
+            this.deadline = Some(Sleep::until(record.deadline()));
+            this.record = Some(record);
+        }
         // The deadline first: a connection past it fails, whatever it was waiting for.
-        if Pin::new(&mut this.deadline).poll(cx).is_ready() {
+        let deadline = this.deadline.as_mut().expect("set at the first poll");
+        if Pin::new(deadline).poll(cx).is_ready() {
             let stage = this
                 .record
                 .as_ref()
@@ -122,6 +140,11 @@ impl Future for Fetch {
                 },
                 State::Writing { stream, written } => {
                     match stream.poll_write(cx, &this.request[*written..]) {
+                        // A write that takes nothing would loop forever: a broken socket.
+                        Poll::Ready(Ok(0)) => {
+                            let zero = std::io::Error::from(std::io::ErrorKind::WriteZero);
+                            return this.finish(Err(FetchError::io(Stage::Write, zero)));
+                        }
                         Poll::Ready(Ok(n)) => {
                             *written += n;
                             if *written == this.request.len() {

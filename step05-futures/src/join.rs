@@ -16,8 +16,9 @@ enum Slot<F: Future> {
 }
 
 /// Ready with all outputs, in order, when every future is. Each poll polls every future that is
-/// not finished: simple, and fine for a hundred; `futures::future::join_all` and
-/// `FuturesUnordered` poll only the ones that were woken, which matters for ten thousand.
+/// not finished: simple, and fine for a hundred. `FuturesUnordered` (and `join_all` past thirty
+/// futures, which then uses `FuturesOrdered`) gives each future its own waker and polls only the
+/// ones that were woken, which matters for ten thousand.
 pub struct JoinAll<F: Future> {
     slots: Vec<Slot<F>>,
 }
@@ -35,8 +36,9 @@ impl<F: Future> JoinAll<F> {
 // `Pin::new`), so moving a `JoinAll` is harmless whatever the outputs are.
 impl<F: Future> Unpin for JoinAll<F> {}
 
-// `F: Unpin` lets us poll the futures where they lie in the vector (`Pin::new`); a `!Unpin`
-// future would have to be boxed first (`Box::pin`), as `futures::future::join_all` does.
+// `F: Unpin` lets us poll the futures where they lie in the vector: in safe code, `Pin::new` is
+// the only way to pin them there, and it requires `Unpin`. A `!Unpin` future would have to be
+// boxed first (`Box::pin`).
 impl<F: Future + Unpin> Future for JoinAll<F> {
     type Output = Vec<F::Output>;
 

@@ -61,7 +61,7 @@ fn main() -> ExitCode {
         if let Err(e) = testbed::limits::raise_to_hard_limit() {
             eprintln!("step05-futures: warning: {e}");
         }
-        return match step05_futures::echo::echo_server(addr, announce) {
+        return match step05_futures::echo::echo_server(addr, testbed::child::announce) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("step05-futures: error: {e}");
@@ -88,11 +88,4 @@ fn main() -> ExitCode {
             }
         },
     )
-}
-
-/// Prints `listening on HOST:PORT`, the first line every server here prints.
-fn announce(addr: SocketAddr) -> io::Result<()> {
-    let mut stdout = io::stdout();
-    writeln!(stdout, "listening on {addr}")?;
-    stdout.flush()
 }

@@ -53,7 +53,7 @@ impl<S: Source> Registered<S> {
                 self.reactor
                     .borrow_mut()
                     .poll_ready(self.token, direction, cx)
-            );
+            )?;
             match op(&mut self.io) {
                 // Ready was a hint, and it is used up: clear it (unless a new report came in
                 // meanwhile) and wait for the next one.
@@ -226,6 +226,17 @@ impl Future for WriteAll<'_> {
     }
 }
 
+impl Drop for WriteAll<'_> {
+    /// Like a dropped read: leave no waker behind.
+    fn drop(&mut self) {
+        let inner = &self.stream.inner;
+        inner
+            .reactor
+            .borrow_mut()
+            .drop_waker(inner.token, Direction::Write);
+    }
+}
+
 /// A listening TCP socket of the current runtime.
 pub struct TcpListener {
     inner: Registered<mio::net::TcpListener>,
@@ -263,6 +274,17 @@ impl TcpListener {
 /// The future of [`TcpListener::accept`].
 pub struct Accept<'a> {
     listener: &'a mut TcpListener,
+}
+
+impl Drop for Accept<'_> {
+    /// Like a dropped read: leave no waker behind.
+    fn drop(&mut self) {
+        let inner = &self.listener.inner;
+        inner
+            .reactor
+            .borrow_mut()
+            .drop_waker(inner.token, Direction::Read);
+    }
 }
 
 impl Future for Accept<'_> {

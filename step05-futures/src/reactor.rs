@@ -102,7 +102,9 @@ pub struct Reactor {
     /// Pending timers.
     timers: Slab<Timer>,
     /// (deadline, timer key, generation), earliest first; entries of removed timers are
-    /// skipped when they come up.
+    /// skipped when they come up. (So a cancelled timer's entry stays until its deadline: fine
+    /// for a fan-out, costly for a server cancelling many long timeouts a second, which is why
+    /// production runtimes use timer wheels.)
     deadlines: BinaryHeap<Reverse<(Instant, usize, u32)>>,
     /// The next generation to hand out.
     next_generation: u32,
@@ -236,20 +238,28 @@ impl Reactor {
     // ANCHOR: poll_ready
     /// Is `direction` of `token` ready? If so, the current tick (to pass to `clear_ready`). If
     /// not, the waker of `cx` is kept, to be woken by the next report.
+    ///
+    /// (A waker replaced here, or removed by `drop_waker`, `deregister` or `remove_timer`, is
+    /// dropped while the reactor is borrowed. That is fine for our executor's wakers, whose
+    /// drop only lowers a count; a runtime that accepted anyone's wakers would have to drop
+    /// them after the borrow, as `turn` does for waking.)
     pub fn poll_ready(
         &mut self,
         token: Token,
         direction: Direction,
         cx: &mut Context<'_>,
-    ) -> Poll<u64> {
+    ) -> Poll<io::Result<u64>> {
         let Some(registration) = self.registration(token) else {
-            // Deregistered: report ready, so the caller tries its operation and gets the
-            // real error instead of waiting forever.
-            return Poll::Ready(0);
+            // Not (or no longer) registered: waiting would be waiting forever.
+            let gone = io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the socket is not registered with this reactor",
+            );
+            return Poll::Ready(Err(gone));
         };
         let readiness = &mut registration.directions[direction as usize];
         if readiness.ready {
-            return Poll::Ready(readiness.tick);
+            return Poll::Ready(Ok(readiness.tick));
         }
         // Keep the waker, but do not replace it by an equal one (a clone costs an atomic
         // increment, and most polls come from the same task).
@@ -432,7 +442,7 @@ mod tests {
             readiness.tick += 1;
         };
         bump(&mut reactor);
-        let Poll::Ready(tick) = reactor.poll_ready(token, Direction::Read, &mut cx) else {
+        let Poll::Ready(Ok(tick)) = reactor.poll_ready(token, Direction::Read, &mut cx) else {
             panic!("ready")
         };
         // ... the read says WouldBlock, and before the clear, a new report arrives:
@@ -445,7 +455,7 @@ mod tests {
             "the new report was lost"
         );
         // Without a new report, the clear does clear.
-        let Poll::Ready(tick) = reactor.poll_ready(token, Direction::Read, &mut cx) else {
+        let Poll::Ready(Ok(tick)) = reactor.poll_ready(token, Direction::Read, &mut cx) else {
             panic!("ready")
         };
         reactor.clear_ready(token, Direction::Read, tick);

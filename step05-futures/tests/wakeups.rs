@@ -120,3 +120,38 @@ fn many_tasks_connecting_and_reading_all_finish() {
     assert_eq!(sizes.len(), 500);
     assert!(sizes.iter().all(|&n| n > 0), "{sizes:?}");
 }
+
+/// A task that wakes itself again and again (never waiting for anything) cannot keep a timer
+/// from firing: the executor asks the kernel for news every so many polls, even while tasks are
+/// queued. The timer fires while the busy task is far from done.
+#[test]
+fn a_busy_task_cannot_hold_up_a_timer() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::task::Poll;
+
+    const SPINS: u64 = 2_000_000;
+    let spins_when_timer_fired = bounded(Duration::from_secs(60), || {
+        block_on(
+            futures::future::lazy(|_| {
+                let spins = Rc::new(Cell::new(0u64));
+                let counter = Rc::clone(&spins);
+                // Wakes itself and returns Pending, SPINS times: busy, but never waiting.
+                spawn(futures::future::poll_fn(move |cx| {
+                    counter.set(counter.get() + 1);
+                    if counter.get() == SPINS {
+                        return Poll::Ready(());
+                    }
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }));
+                sleep(Duration::from_millis(5)).map(move |()| spins.get())
+            })
+            .flatten(),
+        )
+    });
+    assert!(
+        spins_when_timer_fired < SPINS,
+        "the timer waited for the busy task to finish"
+    );
+}
