@@ -7,7 +7,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
-use std::io::{self, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -78,7 +78,6 @@ fn serve(server: Server) -> io::Result<()> {
             step04_callbacks::echo::EchoFactory,
         )?,
     };
-    println!("listening on {addr}");
-    io::stdout().flush()?;
+    testbed::child::announce(addr)?;
     io_loop.run()
 }

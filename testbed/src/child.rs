@@ -52,16 +52,20 @@ impl ServeArgs {
     }
 }
 
+/// Prints `listening on HOST:PORT` on stdout and flushes it: the first line every server in the
+/// workspace prints, which [`ChildServer`] (and a reader's scripts) wait for.
+pub fn announce(addr: SocketAddr) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "listening on {addr}")?;
+    stdout.flush()
+}
+
 /// Binds, prints `listening on HOST:PORT` as the first line on stdout, and serves until the
 /// process ends. The body of `testbed serve` and of the hidden subcommand.
 pub fn bind_announce_and_serve(args: &ServeArgs) -> io::Result<()> {
     let config = args.config();
     let listener = server::bind(&config)?;
-    let addr = listener.local_addr()?;
-    let mut stdout = io::stdout().lock();
-    writeln!(stdout, "listening on {addr}")?;
-    stdout.flush()?;
-    drop(stdout);
+    announce(listener.local_addr()?)?;
     server::serve_forever(listener, config)
 }
 
