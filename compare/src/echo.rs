@@ -39,11 +39,15 @@ pub fn servers() -> Vec<EchoServer> {
         },
         EchoServer {
             name: "step05-futures",
-            serve: |addr| step05_futures::echo::echo_server(addr, announce),
+            serve: |addr| step05_futures::echo::echo_server(addr, testbed::child::announce),
+        },
+        EchoServer {
+            name: "step06-async-await",
+            serve: |addr| step06_async_await::ours::echo_server(addr, testbed::child::announce),
         },
         EchoServer {
             name: "tokio",
-            serve: crate::tokio_ref::echo_server,
+            serve: |addr| step06_async_await::tokio_rt::echo_server(addr, testbed::child::announce),
         },
     ]
 }
@@ -57,16 +61,8 @@ fn step04_echo(addr: SocketAddr) -> io::Result<()> {
         addr,
         step04_callbacks::echo::EchoFactory,
     )?;
-    announce(addr)?;
+    testbed::child::announce(addr)?;
     io_loop.run()
-}
-
-/// Prints `listening on HOST:PORT`, the first line every server in the workspace prints.
-pub fn announce(addr: SocketAddr) -> io::Result<()> {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout();
-    writeln!(stdout, "listening on {addr}")?;
-    stdout.flush()
 }
 
 /// The load: how many connections, messages and bytes.

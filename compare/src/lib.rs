@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release -p compare` runs every step's fan-out, each variant in its own process,
 //! against one shared delay server, with the same number of connections and the same delay,
-//! plus a tokio fan-out as the production reference, and prints what each cost: wall time
+//! plus step 6's async code on tokio as the production reference, and prints what each cost: wall time
 //! (against the delay, the physical limit for a concurrent run), CPU time, peak memory and
 //! memory per connection. `compare echo` loads every echo server the same way.
 //!
@@ -12,7 +12,6 @@
 //! |---|---|
 //! | [`steps`] | the table of steps and variants (add a step's rows here) |
 //! | [`runner`] | running one variant in a child process, repeats, the median |
-//! | [`tokio_ref`] | the tokio reference: fan-out and echo server |
 //! | [`table`] | the comparison as text, Markdown and JSON |
 //! | [`chart`] | the comparison as an SVG chart |
 //! | [`echo`] | echo mode: the load, the checks, the latencies |
@@ -23,4 +22,3 @@ pub mod echo;
 pub mod runner;
 pub mod steps;
 pub mod table;
-pub mod tokio_ref;

@@ -151,9 +151,16 @@ pub fn all() -> Vec<Variant> {
         },
     ]);
     variants.push(Variant {
+        step: "step06-async-await",
+        variant: "ours",
+        fan_out: |w| step06_async_await::fan_out_ours(w).into(),
+        cannot_run: always,
+    });
+    // The yardstick: the same async code as step 6, on tokio (one thread).
+    variants.push(Variant {
         step: "tokio",
         variant: "current-thread",
-        fan_out: |w| crate::tokio_ref::fan_out(w).into(),
+        fan_out: |w| step06_async_await::fan_out_tokio(w).into(),
         cannot_run: always,
     });
     variants

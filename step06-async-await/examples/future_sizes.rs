@@ -1,0 +1,50 @@
+//! How big are the state machines? The compiler's, for an `async fn`, beside step 5's
+//! hand-written one, and tokio's.
+//!
+//! ```text
+//! cargo run --release -p step06-async-await --example future_sizes
+//! ```
+#![forbid(unsafe_code)]
+
+use std::time::Duration;
+
+use testbed::{Target, Workload};
+
+fn main() {
+    let workload = Workload::uniform(
+        Target::new(([127, 0, 0, 1], 9).into(), "/"),
+        1,
+        Duration::from_secs(1),
+    );
+    // ANCHOR: sizes
+    let hand_written = step05_futures::fetch::Fetch::new(&workload, 0);
+    let ours = step06_async_await::ours::fetch(
+        workload.targets[0].clone(),
+        workload.record(0),
+        workload.response_check(),
+    );
+    let pieces = step06_async_await::ours::exchange_size(&workload);
+    println!(
+        "step 5's hand-written Fetch:         {:5} bytes",
+        std::mem::size_of_val(&hand_written)
+    );
+    println!(
+        "step 6's async fn fetch (ours):      {:5} bytes",
+        std::mem::size_of_val(&ours)
+    );
+    println!(
+        "  + its async fn exchange, boxed by timeout: {:5} bytes",
+        pieces
+    );
+    let on_tokio = step06_async_await::tokio_rt::fetch(
+        workload.targets[0].clone(),
+        workload.record(0),
+        workload.response_check(),
+    );
+    println!(
+        "the same async fn fetch, on tokio:   {:5} bytes",
+        std::mem::size_of_val(&on_tokio)
+    );
+    // ANCHOR_END: sizes
+    // None of these futures was polled: creating them did nothing, and dropping them does nothing.
+}

@@ -1,0 +1,106 @@
+//! The step 6 binary: the fan-out with async/await, on our runtime or on tokio; and the echo
+//! server.
+//!
+//! ```text
+//! cargo run --release -p step06-async-await -- --timeline
+//! cargo run --release -p step06-async-await -- --runtime tokio --timeline
+//! cargo run --release -p step06-async-await -- --connections 20 --limit 5 --timeline
+//! cargo run --release -p step06-async-await -- --block-ms 200 --timeline
+//! cargo run --release -p step06-async-await -- --block-ms 200 --blocking-pool --timeline
+//! cargo run --release -p step06-async-await -- echo-server --addr 127.0.0.1:8003
+//! ```
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use step06_async_await::{Blocking, Options};
+use testbed::{CommonOptions, Workload};
+
+/// Step 6: async/await on our runtime, and on tokio beside it.
+#[derive(Debug, Parser)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    server: Option<Server>,
+    /// Which runtime runs the tasks.
+    #[arg(long, value_enum, default_value_t = Runtime::Ours)]
+    runtime: Runtime,
+    /// At most K connections in flight at a time (a semaphore).
+    #[arg(long, value_name = "K", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    limit: Option<usize>,
+    /// Add a task that, 10 ms in, blocks its thread for B milliseconds (std::thread::sleep).
+    #[arg(long, value_name = "B")]
+    block_ms: Option<u64>,
+    /// Do that blocking on the blocking pool instead of on the loop's thread.
+    #[arg(long, requires = "block_ms")]
+    blocking_pool: bool,
+    #[command(flatten)]
+    common: CommonOptions,
+}
+
+/// The runtimes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Runtime {
+    /// Step 5's reactor and executor.
+    Ours,
+    /// tokio, one thread (current_thread).
+    Tokio,
+}
+
+/// The server of this step.
+#[derive(Debug, Subcommand)]
+enum Server {
+    /// Echo every byte back: async fn, one task per connection.
+    EchoServer {
+        /// Where to listen.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+        /// Which runtime runs it.
+        #[arg(long, value_enum, default_value_t = Runtime::Ours)]
+        runtime: Runtime,
+    },
+}
+
+fn main() -> ExitCode {
+    // This binary is also the embedded delay server, when re-run as one.
+    testbed::serve_if_child();
+    let cli = Cli::parse();
+    if let Some(Server::EchoServer { addr, runtime }) = cli.server {
+        if let Err(e) = testbed::limits::raise_to_hard_limit() {
+            eprintln!("step06-async-await: warning: {e}");
+        }
+        let served = match runtime {
+            Runtime::Ours => step06_async_await::ours::echo_server(addr, testbed::child::announce),
+            Runtime::Tokio => {
+                step06_async_await::tokio_rt::echo_server(addr, testbed::child::announce)
+            }
+        };
+        return match served {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("step06-async-await: error: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let options = Options {
+        limit: cli.limit,
+        block: cli.block_ms.map(|ms| Blocking {
+            duration: Duration::from_millis(ms),
+            on_pool: cli.blocking_pool,
+        }),
+    };
+    let name = testbed::cli::variant_name(&cli.runtime);
+    testbed::run_step(
+        "step06-async-await",
+        &name,
+        &cli.common,
+        |workload: &Workload| match cli.runtime {
+            Runtime::Ours => step06_async_await::ours::fan_out(workload, options),
+            Runtime::Tokio => step06_async_await::tokio_rt::fan_out(workload, options),
+        },
+    )
+}

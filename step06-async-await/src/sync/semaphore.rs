@@ -1,0 +1,133 @@
+//! A semaphore for one thread's tasks: at most `permits` holders at a time; the others wait,
+//! first come, first served.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+// ANCHOR: semaphore
+/// Hands out at most a fixed number of permits at a time.
+#[derive(Debug)]
+pub struct Semaphore {
+    /// Permits free right now.
+    available: Cell<usize>,
+    /// Tasks waiting for a permit, in arrival order: (ticket, waker).
+    waiting: RefCell<VecDeque<(u64, Waker)>>,
+    /// The next ticket number.
+    next_ticket: Cell<u64>,
+}
+
+/// A permit; it goes back to the semaphore when dropped.
+#[derive(Debug)]
+pub struct Permit<'a> {
+    semaphore: &'a Semaphore,
+}
+
+impl Semaphore {
+    /// A semaphore with `permits` permits.
+    pub fn new(permits: usize) -> Semaphore {
+        Semaphore {
+            available: Cell::new(permits),
+            waiting: RefCell::new(VecDeque::new()),
+            next_ticket: Cell::new(0),
+        }
+    }
+
+    /// Waits for a permit.
+    pub fn acquire(&self) -> Acquire<'_> {
+        Acquire {
+            semaphore: self,
+            ticket: None,
+        }
+    }
+
+    /// Permits free right now.
+    pub fn available(&self) -> usize {
+        self.available.get()
+    }
+
+    /// Wakes the first waiter, if a permit is free for it.
+    fn wake_first(&self) {
+        if self.available.get() > 0
+            && let Some((_, waker)) = self.waiting.borrow().front()
+        {
+            waker.wake_by_ref();
+        }
+    }
+}
+
+/// The future of [`Semaphore::acquire`].
+#[derive(Debug)]
+pub struct Acquire<'a> {
+    semaphore: &'a Semaphore,
+    /// Our place in the queue, once we have had to wait.
+    ticket: Option<u64>,
+}
+
+impl<'a> Future for Acquire<'a> {
+    type Output = Permit<'a>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Permit<'a>> {
+        let semaphore = self.semaphore;
+        let mut waiting = semaphore.waiting.borrow_mut();
+        // First come, first served: a permit goes to us only if nobody queued before us.
+        let our_turn = match self.ticket {
+            None => waiting.is_empty(),
+            Some(ticket) => waiting.front().is_some_and(|(first, _)| *first == ticket),
+        };
+        if our_turn && semaphore.available.get() > 0 {
+            semaphore.available.set(semaphore.available.get() - 1);
+            if self.ticket.take().is_some() {
+                waiting.pop_front();
+            }
+            drop(waiting);
+            // More permits may be free than one: let the next in line look.
+            semaphore.wake_first();
+            return Poll::Ready(Permit { semaphore });
+        }
+        match self.ticket {
+            Some(ticket) => {
+                if let Some(entry) = waiting.iter_mut().find(|(t, _)| *t == ticket) {
+                    entry.1.clone_from(cx.waker());
+                }
+            }
+            None => {
+                let ticket = semaphore.next_ticket.get();
+                semaphore.next_ticket.set(ticket + 1);
+                waiting.push_back((ticket, cx.waker().clone()));
+                self.ticket = Some(ticket);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Acquire<'_> {
+    /// Given up while waiting (a timeout, say): leave the queue, and if we were first, let the
+    /// next in line have the permit we did not take.
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket {
+            let was_first = {
+                let mut waiting = self.semaphore.waiting.borrow_mut();
+                let was_first = waiting.front().is_some_and(|(first, _)| *first == ticket);
+                waiting.retain(|(t, _)| *t != ticket);
+                was_first
+            };
+            if was_first {
+                self.semaphore.wake_first();
+            }
+        }
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        self.semaphore
+            .available
+            .set(self.semaphore.available.get() + 1);
+        self.semaphore.wake_first();
+    }
+}
+// ANCHOR_END: semaphore

@@ -1,0 +1,111 @@
+//! The synchronisation pieces: an event wakes all its waiters; the mutex serves one at a time,
+//! in order, across awaits; a semaphore waiter that gives up leaves the queue.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::future::join_all;
+use step05_futures::time::sleep;
+use step05_futures::{block_on, spawn};
+use step06_async_await::sync::{Event, Mutex, Semaphore};
+use step06_async_await::timeout::timeout;
+
+/// Ten waiters, one `set`: all ten wake; a wait after the set returns at once.
+#[test]
+fn an_event_wakes_all_its_waiters() {
+    let woken = block_on(async {
+        let event = Rc::new(Event::new());
+        let waiters: Vec<_> = (0..10)
+            .map(|i| {
+                let event = Rc::clone(&event);
+                spawn(async move {
+                    event.wait().await;
+                    i
+                })
+            })
+            .collect();
+        sleep(Duration::from_millis(20)).await;
+        event.set();
+        let woken = join_all(waiters).await;
+        event.wait().await; // already set: ready at once
+        woken
+    });
+    assert_eq!(woken, (0..10).collect::<Vec<_>>());
+}
+
+/// Five tasks each hold the lock across a sleep: they never overlap, and they get it in the
+/// order they asked.
+#[test]
+fn the_mutex_serves_one_at_a_time_in_order() {
+    let log = block_on(async {
+        let mutex = Rc::new(Mutex::new(Vec::new()));
+        let tasks: Vec<_> = (0..5)
+            .map(|i| {
+                let mutex = Rc::clone(&mutex);
+                spawn(async move {
+                    let mut log = mutex.lock().await;
+                    log.push(format!("{i} in"));
+                    sleep(Duration::from_millis(5)).await; // held across an await
+                    log.push(format!("{i} out"));
+                })
+            })
+            .collect();
+        join_all(tasks).await;
+        Rc::try_unwrap(mutex)
+            .expect("all tasks done")
+            .lock()
+            .await
+            .clone()
+    });
+    let expected: Vec<String> = (0..5)
+        .flat_map(|i| [format!("{i} in"), format!("{i} out")])
+        .collect();
+    assert_eq!(log, expected);
+}
+
+/// A waiter that gives up (its future dropped by a timeout) leaves the queue: the permit goes
+/// to the next one, and nothing hangs.
+#[test]
+fn a_semaphore_waiter_that_gives_up_leaves_the_queue() {
+    let order = block_on(async {
+        let semaphore = Rc::new(Semaphore::new(1));
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let holder = {
+            let (semaphore, order) = (Rc::clone(&semaphore), Rc::clone(&order));
+            spawn(async move {
+                let _permit = semaphore.acquire().await;
+                sleep(Duration::from_millis(30)).await;
+                order.borrow_mut().push("holder done");
+            })
+        };
+        sleep(Duration::from_millis(1)).await;
+        let impatient = {
+            let (semaphore, order) = (Rc::clone(&semaphore), Rc::clone(&order));
+            spawn(async move {
+                let got = timeout(Duration::from_millis(5), semaphore.acquire())
+                    .await
+                    .is_ok();
+                order.borrow_mut().push(if got {
+                    "impatient got it"
+                } else {
+                    "impatient gave up"
+                });
+            })
+        };
+        let patient = {
+            let (semaphore, order) = (Rc::clone(&semaphore), Rc::clone(&order));
+            spawn(async move {
+                let _permit = semaphore.acquire().await;
+                order.borrow_mut().push("patient got it");
+            })
+        };
+        join_all([holder, impatient, patient]).await;
+        assert_eq!(semaphore.available(), 1);
+        order.take()
+    });
+    assert_eq!(
+        order,
+        ["impatient gave up", "holder done", "patient got it"]
+    );
+}
