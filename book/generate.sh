@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the command outputs and timeline figures the book shows, from real runs on this
-# machine, into book/src/output/. Run from anywhere:
-#   bash book/generate.sh
+# machine, into book/src/output/. Run from anywhere, on an otherwise idle machine:
+#   bash book/generate.sh                     # everything (about 20 minutes: it runs benchmarks)
+#   bash book/generate.sh chapter6 comparing  # only those sections
 # Each transcript starts with a comment naming the machine and date, then the command exactly
 # as a reader types it, then what it printed (stdout and stderr). Commit the results.
 set -euo pipefail
@@ -79,89 +80,136 @@ table() {
 }
 
 # Chapter 1
-transcript step01-connect 0 cargo run --release -p step01-blocking --example connect
-transcript step01-sequential 0 cargo run --release -p step01-blocking -- --connections 20 --timeline
-figure step01-sequential "step01-blocking, sequential" \
-    cargo run --release -p step01-blocking -- --connections 20
-transcript step01-threads 0 cargo run --release -p step01-blocking -- --variant threads --connections 100 --timeline
-figure step01-threads "step01-blocking, threads" \
-    cargo run --release -p step01-blocking -- --variant threads --connections 100
-transcript step01-thread-cost 0 cargo run --release -p step01-blocking --example thread_cost
-transcript step01-threads-1000 0 cargo run --release -p step01-blocking -- --variant threads --connections 1000
+chapter1() {
+    transcript step01-connect 0 cargo run --release -p step01-blocking --example connect
+    transcript step01-sequential 0 cargo run --release -p step01-blocking -- --connections 20 --timeline
+    figure step01-sequential "step01-blocking, sequential" \
+        cargo run --release -p step01-blocking -- --connections 20
+    transcript step01-threads 0 cargo run --release -p step01-blocking -- --variant threads --connections 100 --timeline
+    figure step01-threads "step01-blocking, threads" \
+        cargo run --release -p step01-blocking -- --variant threads --connections 100
+    transcript step01-thread-cost 0 cargo run --release -p step01-blocking --example thread_cost
+    transcript step01-threads-1000 0 cargo run --release -p step01-blocking -- --variant threads --connections 1000
+}
 
 # Chapter 2
-transcript step02-count 0 cargo run --release -p step02-nonblocking --example count_while_connecting
-transcript step02-count-refused 1 cargo run --release -p step02-nonblocking --example count_while_connecting -- --refused
-transcript step02-busy-wait 0 cargo run --release -p step02-nonblocking -- --connections 100 --timeline
-figure step02-busy-wait "step02-nonblocking, busy-wait" \
-    cargo run --release -p step02-nonblocking -- --connections 100
-transcript step02-busy-wait-1000 0 cargo run --release -p step02-nonblocking -- --connections 1000
+chapter2() {
+    transcript step02-count 0 cargo run --release -p step02-nonblocking --example count_while_connecting
+    transcript step02-count-refused 1 cargo run --release -p step02-nonblocking --example count_while_connecting -- --refused
+    transcript step02-busy-wait 0 cargo run --release -p step02-nonblocking -- --connections 100 --timeline
+    figure step02-busy-wait "step02-nonblocking, busy-wait" \
+        cargo run --release -p step02-nonblocking -- --connections 100
+    transcript step02-busy-wait-1000 0 cargo run --release -p step02-nonblocking -- --connections 1000
+}
 
 # Chapter 3
-transcript step03-select 0 cargo run --release -p step03-select -- --timeline
-figure step03-select "step03-select, select" cargo run --release -p step03-select --
-transcript step03-fd-setsize 1 cargo run --release -p step03-select -- --connections 1100
-transcript step03-poll-10000 0 cargo run --release -p step03-select -- --variant poll --connections 10000
-transcript step03-epoll-10000 0 cargo run --release -p step03-select -- --variant epoll --connections 10000
-cargo bench -p step03-select --bench wait >/dev/null 2>&1
-{
-    cargo run -q -p book-check -- criterion-table target/criterion/step03-select_wait \
-        --columns select,poll,epoll --row-label "idle descriptors (+1 ready)"
-    printf '\nMedian time of one wait call, measured by `cargo bench -p step03-select --bench wait` on a %s.\n' "$machine"
-} >"$out/step03-wait.md"
-echo "wrote $out/step03-wait.md"
+chapter3() {
+    transcript step03-select 0 cargo run --release -p step03-select -- --timeline
+    figure step03-select "step03-select, select" cargo run --release -p step03-select --
+    transcript step03-fd-setsize 1 cargo run --release -p step03-select -- --connections 1100
+    transcript step03-poll-10000 0 cargo run --release -p step03-select -- --variant poll --connections 10000
+    transcript step03-epoll-10000 0 cargo run --release -p step03-select -- --variant epoll --connections 10000
+    cargo bench -p step03-select --bench wait >/dev/null 2>&1
+    {
+        cargo run -q -p book-check -- criterion-table target/criterion/step03-select_wait \
+            --columns select,poll,epoll --row-label "idle descriptors (+1 ready)"
+        printf '\nMedian time of one wait call, measured by `cargo bench -p step03-select --bench wait` on a %s.\n' "$machine"
+    } >"$out/step03-wait.md"
+    echo "wrote $out/step03-wait.md"
+}
 
 # Chapter 4
-transcript step04-callbacks 0 cargo run --release -p step04-callbacks -- --timeline
-figure step04-callbacks "step04-callbacks, callbacks" cargo run --release -p step04-callbacks --
+chapter4() {
+    transcript step04-callbacks 0 cargo run --release -p step04-callbacks -- --timeline
+    figure step04-callbacks "step04-callbacks, callbacks" cargo run --release -p step04-callbacks --
 
-# server_session NAME SUBCOMMAND CLIENT: starts a step 4 server, runs the bash CLIENT (which sees
-# the address as $PORT) against it, and writes the session, as a reader would see it in two
-# terminals, to $out/NAME.txt.
-server_session() {
-    local name=$1 subcommand=$2 client=$3
-    local log
-    log=$(mktemp)
-    # shellcheck disable=SC2086 # the subcommand and its options, split into words
-    ./target/release/step04-callbacks $subcommand >"$log" 2>&1 &
-    local pid=$!
-    for _ in $(seq 100); do grep -q '^listening on ' "$log" && break; sleep 0.05; done
-    local addr port reply
-    addr=$(sed -n 's/^listening on //p' "$log")
-    port=${addr##*:}
-    reply=$(PORT=$port bash -c "$client")
-    kill "$pid"
-    wait "$pid" 2>/dev/null || true
-    {
-        printf '# on a %s\n' "$machine"
-        printf '$ cargo run --release -p step04-callbacks -- %s\n%s\n\n' "$subcommand" "$(cat "$log")"
-        printf '# in another terminal:\n$ %s\n%s\n' "${client//\$PORT/$port}" "$reply"
-    } >"$out/$name.txt"
-    rm -f "$log"
-    echo "wrote $out/$name.txt"
+    # server_session NAME SUBCOMMAND CLIENT: starts a step 4 server, runs the bash CLIENT (which sees
+    # the address as $PORT) against it, and writes the session, as a reader would see it in two
+    # terminals, to $out/NAME.txt.
+    server_session() {
+        local name=$1 subcommand=$2 client=$3
+        local log
+        log=$(mktemp)
+        # shellcheck disable=SC2086 # the subcommand and its options, split into words
+        ./target/release/step04-callbacks $subcommand >"$log" 2>&1 &
+        local pid=$!
+        for _ in $(seq 100); do grep -q '^listening on ' "$log" && break; sleep 0.05; done
+        local addr port reply
+        addr=$(sed -n 's/^listening on //p' "$log")
+        port=${addr##*:}
+        reply=$(PORT=$port bash -c "$client")
+        kill "$pid"
+        wait "$pid" 2>/dev/null || true
+        {
+            printf '# on a %s\n' "$machine"
+            printf '$ cargo run --release -p step04-callbacks -- %s\n%s\n\n' "$subcommand" "$(cat "$log")"
+            printf '# in another terminal:\n$ %s\n%s\n' "${client//\$PORT/$port}" "$reply"
+        } >"$out/$name.txt"
+        rm -f "$log"
+        echo "wrote $out/$name.txt"
+    }
+    server_session step04-hello "hello-server --addr 127.0.0.1:8000" 'for i in 1 2 3; do exec 3<>/dev/tcp/127.0.0.1/$PORT; cat <&3; exec 3<&-; done'
+    server_session step04-echo "echo-server --addr 127.0.0.1:8001" 'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "echo, echo\n" >&3; head -n 1 <&3'
 }
-server_session step04-hello "hello-server --addr 127.0.0.1:8000" 'for i in 1 2 3; do exec 3<>/dev/tcp/127.0.0.1/$PORT; cat <&3; exec 3<&-; done'
-server_session step04-echo "echo-server --addr 127.0.0.1:8001" 'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "echo, echo\n" >&3; head -n 1 <&3'
 
 # Chapter 5
-transcript step05-state-machine 0 cargo run --release -p step05-futures -- --timeline
-figure step05-state-machine "step05-futures, state-machine" cargo run --release -p step05-futures --
-transcript step05-unordered 0 cargo run --release -p step05-futures -- --variant unordered --connections 5
-transcript step05-trace 0 cargo run --release -p step05-futures -- --connections 2 --trace
-transcript step05-task-vs-future 0 cargo run --release -p step05-futures --example task_vs_future
-transcript step05-first-to-finish 0 cargo run --release -p step05-futures --example first_to_finish
-cargo bench -p step05-futures --bench machinery >/dev/null 2>&1
-for group in wake_and_poll spawn_and_finish; do
-    {
-        cargo run -q -p book-check -- criterion-table "target/criterion/step05-futures_$group" \
-            --columns ours,futures-executor,tokio --row-label "count"
-        printf '\nMedian time for the whole count, measured by `cargo bench -p step05-futures --bench machinery` on a %s.\n' "$machine"
-    } >"$out/step05-$group.md"
-    echo "wrote $out/step05-$group.md"
-done
+chapter5() {
+    transcript step05-state-machine 0 cargo run --release -p step05-futures -- --timeline
+    figure step05-state-machine "step05-futures, state-machine" cargo run --release -p step05-futures --
+    transcript step05-as-completed 0 cargo run --release -p step05-futures --example as_completed
+    transcript step05-trace 0 cargo run --release -p step05-futures -- --connections 2 --trace
+    transcript step05-task-vs-future 0 cargo run --release -p step05-futures --example task_vs_future
+    transcript step05-first-to-finish 0 cargo run --release -p step05-futures --example first_to_finish
+    cargo bench -p step05-futures --bench machinery >/dev/null 2>&1
+    for group in wake_and_poll spawn_and_finish; do
+        {
+            cargo run -q -p book-check -- criterion-table "target/criterion/step05-futures_$group" \
+                --columns ours,futures-executor,tokio --row-label "count"
+            printf '\nMedian time for the whole count, measured by `cargo bench -p step05-futures --bench machinery` on a %s.\n' "$machine"
+        } >"$out/step05-$group.md"
+        echo "wrote $out/step05-$group.md"
+    done
+}
+
+# Chapter 6
+chapter6() {
+    transcript step06-ours 0 cargo run --release -p step06-async-await -- --timeline
+    transcript step06-tokio 0 cargo run --release -p step06-async-await -- --runtime tokio
+    transcript step06-limit 0 cargo run --release -p step06-async-await -- --connections 20 --limit 5 --timeline
+    transcript step06-block 0 cargo run --release -p step06-async-await -- --connections 20 --block-ms 200 --timeline
+    figure step06-block "step06-async-await, a task blocking the loop for 200 ms" \
+        cargo run --release -p step06-async-await -- --connections 20 --block-ms 200
+    transcript step06-block-pool 0 cargo run --release -p step06-async-await -- --connections 20 --block-ms 200 --blocking-pool --timeline
+    transcript step06-sizes 0 cargo run --release -p step06-async-await --example future_sizes
+    cargo bench -p step06-async-await --bench ours_vs_tokio >/dev/null 2>&1
+    for group in fan_out spawn echo; do
+        {
+            cargo run -q -p book-check -- criterion-table "target/criterion/step06-async-await_$group" \
+                --columns ours,tokio --row-label "workload"
+            printf '\nMedian time per run, measured by `cargo bench -p step06-async-await --bench ours_vs_tokio` on a %s.\n' "$machine"
+        } >"$out/step06-$group.md"
+        echo "wrote $out/step06-$group.md"
+    done
+}
 
 # Comparing the steps
-table compare cargo run --release -p compare -- --repeat 3 --markdown --svg "$out/compare.svg"
-table compare-10000 cargo run --release -p compare -- --connections 10000 --markdown
-table compare-50-pages cargo run --release -p compare -- --connections 50 --delay-ms 90 --markdown
-transcript compare-echo 0 cargo run --release -p compare -- echo
+comparing() {
+    table compare cargo run --release -p compare -- --repeat 3 --markdown --svg "$out/compare.svg"
+    table compare-10000 cargo run --release -p compare -- --connections 10000 --markdown
+    table compare-50-pages cargo run --release -p compare -- --connections 50 --delay-ms 90 --markdown
+    transcript compare-echo 0 cargo run --release -p compare -- echo
+}
+
+# Everything, or only the sections named on the command line (for example: bash book/generate.sh chapter6 comparing).
+if [ "$#" -eq 0 ]; then
+    set -- chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 comparing
+fi
+for section in "$@"; do
+    case "$section" in
+        chapter[1-6] | comparing) "$section" ;;
+        *)
+            echo "generate.sh: no section $section (chapter1 to chapter6, comparing)" >&2
+            exit 2
+            ;;
+    esac
+done
