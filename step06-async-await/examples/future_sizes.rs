@@ -23,26 +23,27 @@ fn main() {
         workload.record(0),
         workload.response_check(),
     );
-    let pieces = step06_async_await::ours::exchange_size(&workload);
-    println!(
-        "step 5's hand-written Fetch:         {:5} bytes",
-        std::mem::size_of_val(&hand_written)
-    );
-    println!(
-        "step 6's async fn fetch (ours):      {:5} bytes",
-        std::mem::size_of_val(&ours)
-    );
-    println!(
-        "  + its async fn exchange, boxed by timeout: {:5} bytes",
-        pieces
-    );
     let on_tokio = step06_async_await::tokio_rt::fetch(
         workload.targets[0].clone(),
         workload.record(0),
         workload.response_check(),
     );
+    let (exchange, timeout_struct, timeout_async_fn) = step06_async_await::ours::sizes(&workload);
     println!(
-        "the same async fn fetch, on tokio:   {:5} bytes",
+        "step 5's hand-written Fetch:                  {:5} bytes",
+        std::mem::size_of_val(&hand_written)
+    );
+    println!("step 6's async fn exchange:                   {exchange:5} bytes");
+    println!(
+        "  timeout(exchange), our struct:              {timeout_struct:5} bytes (+ the exchange, in a box)"
+    );
+    println!("  timeout(exchange), as an async fn:          {timeout_async_fn:5} bytes");
+    println!(
+        "step 6's async fn fetch (ours):               {:5} bytes (+ the exchange, in a box)",
+        std::mem::size_of_val(&ours)
+    );
+    println!(
+        "the same async fn fetch, on tokio:            {:5} bytes (tokio's timeout keeps it inline)",
         std::mem::size_of_val(&on_tokio)
     );
     // ANCHOR_END: sizes

@@ -20,6 +20,7 @@
 //! | [`blocking`] | `spawn_blocking`: a small thread pool, results through wakers |
 //! | [`ours`] | the fan-out and the echo server on step 5's runtime |
 //! | [`tokio_rt`] | the same on tokio |
+//! | [`yield_now`](mod@yield_now) | letting the other tasks run |
 #![forbid(unsafe_code)]
 
 pub mod blocking;
@@ -27,6 +28,7 @@ pub mod ours;
 pub mod sync;
 pub mod timeout;
 pub mod tokio_rt;
+pub mod yield_now;
 
 use std::time::Duration;
 

@@ -17,6 +17,7 @@ use testbed::{
 use crate::blocking::spawn_blocking;
 use crate::sync::Semaphore;
 use crate::timeout::timeout;
+use crate::yield_now::yield_now;
 use crate::{Blocking, FanOut, Options};
 
 // ANCHOR: exchange
@@ -70,10 +71,23 @@ pub async fn fetch(
 }
 // ANCHOR_END: fetch
 
-/// The size of the future `exchange` returns (for the chapter's table of sizes).
-pub fn exchange_size(workload: &Workload) -> usize {
+/// Sizes for the chapter's table: the future of `exchange`, and `timeout` around it written as
+/// a struct (ours) and as an `async fn` (`timeout_as_async_fn`).
+pub fn sizes(workload: &Workload) -> (usize, usize, usize) {
+    let target = &workload.targets[0];
     let (mut record, mut check) = (workload.record(0), workload.response_check());
-    std::mem::size_of_val(&exchange(&workload.targets[0], &mut record, &mut check))
+    let exchange_size = std::mem::size_of_val(&exchange(target, &mut record, &mut check));
+    let (mut record, mut check) = (workload.record(0), workload.response_check());
+    let as_struct = std::mem::size_of_val(&timeout(
+        Duration::from_secs(1),
+        exchange(target, &mut record, &mut check),
+    ));
+    let (mut record, mut check) = (workload.record(0), workload.response_check());
+    let as_async_fn = std::mem::size_of_val(&crate::timeout::timeout_as_async_fn(
+        Duration::from_secs(1),
+        exchange(target, &mut record, &mut check),
+    ));
+    (exchange_size, as_struct, as_async_fn)
 }
 
 // ANCHOR: run
@@ -140,7 +154,7 @@ pub fn fan_out(workload: &Workload, options: Options) -> FanOut {
 /// Echoes one connection until the peer is done.
 async fn echo(mut stream: TcpStream) {
     let mut buf = vec![0u8; 16 * 1024];
-    loop {
+    for round in 1.. {
         match stream.read(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(n) => {
@@ -148,6 +162,11 @@ async fn echo(mut stream: TcpStream) {
                     return;
                 }
             }
+        }
+        // A client that keeps this socket busy would keep every other connection waiting:
+        // now and then, let the others run.
+        if round % 32 == 0 {
+            yield_now().await;
         }
     }
 }

@@ -66,6 +66,7 @@ pub async fn fetch(
     record.finish(outcome)
 }
 
+// ANCHOR: run
 /// Every connection as a task, at most `limit` at a time; plus, if asked, a task that blocks.
 async fn run(workload: &Workload, options: Options) -> FanOut {
     // tokio's tasks may move between threads, so what they share is an `Arc`, not an `Rc`.
@@ -107,6 +108,7 @@ async fn run(workload: &Workload, options: Options) -> FanOut {
     };
     FanOut { results, blocked }
 }
+// ANCHOR_END: run
 
 /// The task that blocks, or does its blocking on tokio's pool.
 async fn misbehave(clock: RunClock, blocking: Blocking) -> (f64, f64) {

@@ -109,3 +109,74 @@ fn a_semaphore_waiter_that_gives_up_leaves_the_queue() {
         ["impatient gave up", "holder done", "patient got it"]
     );
 }
+
+/// The subtle path of the semaphore, played by hand: the first waiter is woken (a permit came
+/// free) but dropped before it is polled again. Its turn must pass to the next waiter, who is
+/// woken and gets the permit.
+#[test]
+fn a_woken_waiter_dropped_before_its_turn_hands_it_on() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll, Wake, Waker};
+
+    /// Counts its wakes.
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let (a_wakes, b_wakes) = (
+        Arc::new(Count(AtomicUsize::new(0))),
+        Arc::new(Count(AtomicUsize::new(0))),
+    );
+    let (a_waker, b_waker) = (
+        Waker::from(Arc::clone(&a_wakes)),
+        Waker::from(Arc::clone(&b_wakes)),
+    );
+
+    let semaphore = Semaphore::new(1);
+    let mut holder = pin!(semaphore.acquire());
+    let Poll::Ready(permit) = holder
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    else {
+        panic!("a free permit is taken at once")
+    };
+    let mut a = Box::pin(semaphore.acquire());
+    let mut b = pin!(semaphore.acquire());
+    assert!(
+        a.as_mut()
+            .poll(&mut Context::from_waker(&a_waker))
+            .is_pending()
+    );
+    assert!(
+        b.as_mut()
+            .poll(&mut Context::from_waker(&b_waker))
+            .is_pending()
+    );
+    drop(permit);
+    assert_eq!(
+        a_wakes.0.load(Ordering::SeqCst),
+        1,
+        "the first in line is woken"
+    );
+    assert_eq!(
+        b_wakes.0.load(Ordering::SeqCst),
+        0,
+        "the second is not, yet"
+    );
+    drop(a);
+    assert_eq!(
+        b_wakes.0.load(Ordering::SeqCst),
+        1,
+        "the dropped waiter's turn passes on"
+    );
+    assert!(
+        b.as_mut()
+            .poll(&mut Context::from_waker(&b_waker))
+            .is_ready()
+    );
+}

@@ -50,10 +50,18 @@ impl Semaphore {
 
     /// Wakes the first waiter, if a permit is free for it.
     fn wake_first(&self) {
-        if self.available.get() > 0
-            && let Some((_, waker)) = self.waiting.borrow().front()
-        {
-            waker.wake_by_ref();
+        if self.available.get() == 0 {
+            return;
+        }
+        // Take the waker out of the queue's borrow before waking: a waker may run code that
+        // uses this semaphore again.
+        let first = self
+            .waiting
+            .borrow()
+            .front()
+            .map(|(_, waker)| waker.clone());
+        if let Some(waker) = first {
+            waker.wake();
         }
     }
 }

@@ -1,7 +1,7 @@
-// A std MutexGuard held across an `.await`, in a task given to tokio::spawn. tokio may move a
-// task to another thread at any `.await`, so the task must be `Send`; a std MutexGuard is not
-// (a lock must be released by the thread that took it). Either drop the guard before the
-// `.await` (a block around its use), or use an async mutex whose guard may cross awaits.
+// A std MutexGuard held across an `.await`, in a task given to tokio::spawn, which requires
+// `Send` on any runtime (on a multi-threaded one a task may move at an `.await`). A std
+// MutexGuard is not `Send`: a lock must be released by the thread that took it. Drop the
+// guard before the `.await` (a block around its use), or use an async mutex.
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
