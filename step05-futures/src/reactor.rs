@@ -117,8 +117,8 @@ thread_local! {
     static CURRENT: RefCell<Option<Rc<RefCell<Reactor>>>> = const { RefCell::new(None) };
 }
 
-/// Makes `reactor` the current one for as long as the guard lives.
-pub(crate) struct CurrentGuard {
+/// Makes `reactor` the current one for as long as the guard lives (see [`Reactor::enter`]).
+pub struct CurrentGuard {
     /// The one that was current before (block_on does not nest, but be tidy).
     previous: Option<Rc<RefCell<Reactor>>>,
 }
@@ -145,15 +145,22 @@ impl Reactor {
         })
     }
 
-    /// The handle another thread uses to interrupt `turn`.
-    pub(crate) fn cross_thread_waker(&self) -> Arc<mio::Waker> {
+    /// The handle another thread uses to interrupt `turn`. (A runtime that sleeps in `turn` and
+    /// can be woken from other threads keeps one; step 7's hub does.)
+    pub fn cross_thread_waker(&self) -> Arc<mio::Waker> {
         Arc::clone(&self.waker)
     }
 
-    /// Installs `reactor` as this thread's current reactor until the guard is dropped.
-    pub(crate) fn enter(reactor: Rc<RefCell<Reactor>>) -> CurrentGuard {
+    /// Installs `reactor` as this thread's current reactor until the guard is dropped. `block_on`
+    /// does it; so does any other scheduler built on this reactor (step 7's hub).
+    pub fn enter(reactor: Rc<RefCell<Reactor>>) -> CurrentGuard {
         let previous = CURRENT.with(|current| current.borrow_mut().replace(reactor));
         CurrentGuard { previous }
+    }
+
+    /// The current reactor, if this thread is running one.
+    pub fn try_current() -> Option<Rc<RefCell<Reactor>>> {
+        CURRENT.with(|current| current.borrow().clone())
     }
 
     /// The current reactor. Panics outside a runtime: I/O objects and timers only work inside

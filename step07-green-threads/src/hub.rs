@@ -1,0 +1,477 @@
+//! The hub: gevent's scheduler, on step 5's reactor.
+//!
+//! A green thread is a closure running on a stack of its own (a corosensei coroutine). It runs
+//! until it must wait (for a socket, a timer, an event, another green thread); then it leaves a
+//! [`Waker`] where the thing it waits for will see it, and *switches* to the hub. The hub runs
+//! on the OS thread's own stack. It resumes whichever green thread was woken; when none was, it
+//! turns the reactor, which sleeps in `epoll_wait` until the kernel or a timer wakes someone.
+//!
+//! That is step 5's executor with one change: a wake does not mean "poll this future again"
+//! but "resume this stack where it stopped". The reactor, the wakers, the readiness protocol
+//! are step 5's, unchanged. And the code on a green thread has no `.await` anywhere: waiting
+//! is an ordinary function call that returns later ([`park_until`]).
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::io;
+use std::panic::{self, AssertUnwindSafe};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult};
+use step05_futures::reactor::{Reactor, TimerKey};
+
+use crate::switch;
+
+/// The stack each green thread gets unless told otherwise: 64 KiB, as step 1 gives its threads.
+/// The fan-out's deepest path (`fetch`, its 8 KiB read buffer, the response check) uses a
+/// fraction of it; only the pages a green thread touches become resident (chapter 7 measures).
+/// A green thread that overflows its stack hits the guard page below it and the process dies
+/// of SIGSEGV: there is no "stack overflow" message, as there is for a thread's own stack.
+pub const STACK_SIZE: usize = 64 * 1024;
+
+/// How many green threads the hub resumes before it asks the kernel for news again, even if
+/// more are ready: a bound on how long I/O and timers can be kept waiting.
+const RESUMES_BETWEEN_TURNS: usize = 128;
+
+/// How many finished green threads' stacks the hub keeps for new ones (each is an `mmap` and
+/// an `mprotect` saved; the pages they touched stay resident while kept).
+const STACKS_KEPT: usize = 1024;
+
+/// A green thread: a coroutine that takes `()` when resumed, gives `()` when it switches away,
+/// and returns `()` (its closure's result goes to its [`JoinHandle`]).
+type Green = Coroutine<(), (), (), DefaultStack>;
+
+/// What the wakers share with the hub: the run queue, and a way to interrupt the reactor.
+struct Shared {
+    /// Ids of the green threads to resume, in the order they were woken.
+    queue: Mutex<VecDeque<u64>>,
+    /// Set while the hub sleeps in the reactor: a wake must then interrupt the sleep.
+    sleeping: AtomicBool,
+    /// Interrupts the reactor's sleep, from any thread.
+    interrupt: Arc<mio::Waker>,
+}
+
+// ANCHOR: green_waker
+/// The waker of one green thread: waking it queues the green thread for the hub to resume.
+struct GreenWaker {
+    /// The green thread.
+    id: u64,
+    /// Set while it is in the queue, so that many wakes queue it once.
+    queued: AtomicBool,
+    /// The hub's queue.
+    shared: Arc<Shared>,
+}
+
+impl Wake for GreenWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.queued.swap(true, Ordering::SeqCst) {
+            return; // already queued
+        }
+        self.shared
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(self.id);
+        if self.shared.sleeping.load(Ordering::SeqCst) {
+            let _ = self.shared.interrupt.wake();
+        }
+    }
+}
+// ANCHOR_END: green_waker
+
+/// One green thread, as the hub keeps it.
+struct GreenThread {
+    /// Its coroutine; taken out while it runs, so the hub is not borrowed meanwhile.
+    coroutine: Option<Green>,
+    /// Its waker.
+    waker: Arc<GreenWaker>,
+}
+
+/// The hub's state.
+struct Hub {
+    /// The green threads not finished yet, by id.
+    threads: HashMap<u64, GreenThread>,
+    /// The next id (never reused, so a late wake never resumes a newer green thread).
+    next_id: u64,
+    /// Shared with the wakers.
+    shared: Arc<Shared>,
+    /// The stack size of new green threads.
+    stack_size: usize,
+    /// Stacks of finished green threads, reused by new ones.
+    stacks: Vec<DefaultStack>,
+    /// Green threads waiting in [`wait_future`] for a future the hub cannot see into (it may be
+    /// woken from another OS thread): while there are any, "nothing can wake anyone" is not
+    /// a deadlock the hub can be sure of.
+    foreign_waits: usize,
+}
+
+thread_local! {
+    /// The hub of the [`run`] running on this thread.
+    static HUB: RefCell<Option<Rc<RefCell<Hub>>>> = const { RefCell::new(None) };
+}
+
+/// The current hub. Panics outside [`run`].
+fn hub() -> Rc<RefCell<Hub>> {
+    HUB.with(|hub| hub.borrow().clone())
+        .expect("no hub on this thread: green threads only run inside step07_green_threads::run")
+}
+
+/// What a finished green thread left: its result, or the panic it died of.
+type Outcome<T> = Result<T, Box<dyn Any + Send + 'static>>;
+
+/// Where a green thread's result waits for its [`JoinHandle`].
+struct JoinSlot<T> {
+    /// The result, once the green thread has finished (until the handle takes it).
+    result: Option<Outcome<T>>,
+    /// The green thread waiting in `join`, if any.
+    waiter: Option<Waker>,
+}
+
+// ANCHOR: join_handle
+/// A green thread's result, to come (gevent's `Greenlet.get`).
+pub struct JoinHandle<T> {
+    slot: Rc<RefCell<JoinSlot<T>>>,
+}
+
+impl<T> JoinHandle<T> {
+    /// Waits (switching to the hub) until the green thread has finished; returns what it
+    /// returned, or `Err` with the panic's payload if it panicked (as `std::thread::join`).
+    pub fn join(self) -> std::thread::Result<T> {
+        park_until(|cx| {
+            let mut slot = self.slot.borrow_mut();
+            match slot.result.take() {
+                Some(result) => Poll::Ready(result),
+                None => {
+                    slot.waiter = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+    }
+
+    /// Whether the green thread has finished.
+    pub fn is_finished(&self) -> bool {
+        self.slot.borrow().result.is_some()
+    }
+}
+// ANCHOR_END: join_handle
+
+// ANCHOR: spawn
+/// Starts `f` on a green thread of its own, with a stack of its own; it first runs when the
+/// current green thread next switches to the hub. Fails if the stack cannot be had (`mmap`).
+pub fn try_spawn<F, T>(f: F) -> io::Result<JoinHandle<T>>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    let hub = hub();
+    let mut hub = hub.borrow_mut();
+    let stack = match hub.stacks.pop() {
+        Some(stack) => stack,
+        None => DefaultStack::new(hub.stack_size)?,
+    };
+    let id = hub.next_id;
+    hub.next_id += 1;
+    let waker = Arc::new(GreenWaker {
+        id,
+        queued: AtomicBool::new(false),
+        shared: Arc::clone(&hub.shared),
+    });
+    let slot = Rc::new(RefCell::new(JoinSlot {
+        result: None,
+        waiter: None,
+    }));
+    let (green_waker, green_slot) = (Waker::from(Arc::clone(&waker)), Rc::clone(&slot));
+    // What runs on the new stack. `yielder` is corosensei's handle for switching back.
+    let coroutine = Green::with_stack(stack, move |yielder, ()| {
+        let _running = switch::start(yielder, green_waker);
+        // A panic ends this green thread, not the hub: it goes to whoever joins.
+        let result = panic::catch_unwind(AssertUnwindSafe(f));
+        let waiter = {
+            let mut slot = green_slot.borrow_mut();
+            slot.result = Some(result);
+            slot.waiter.take()
+        };
+        if let Some(waiter) = waiter {
+            waiter.wake();
+        }
+    });
+    hub.threads.insert(
+        id,
+        GreenThread {
+            coroutine: Some(coroutine),
+            waker: Arc::clone(&waker),
+        },
+    );
+    // Ready to run: queue it, as a wake would.
+    Waker::from(waker).wake();
+    Ok(JoinHandle { slot })
+}
+
+/// [`try_spawn`], panicking if the green thread cannot be created (as `std::thread::spawn`).
+pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    try_spawn(f).unwrap_or_else(|e| panic!("cannot create a green thread's stack: {e}"))
+}
+// ANCHOR_END: spawn
+
+// ANCHOR: park_until
+/// Waits, on the current green thread, until `poll` says `Ready`: polls it once; while it
+/// says `Pending` (having left the waker it was given wherever the awaited thing will find
+/// it), switches to the hub, and polls again when resumed. This is step 5's `block_on` for one
+/// stack: every blocking-looking call of this crate is built on it. Panics outside a green
+/// thread.
+pub fn park_until<T>(mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T {
+    let waker = switch::current_waker().expect(
+        "a green thread's blocking call outside a green thread: call it inside step07_green_threads::run",
+    );
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(value) = poll(&mut cx) {
+            return value;
+        }
+        switch::switch_to_hub();
+    }
+}
+// ANCHOR_END: park_until
+
+/// Lets the other ready green threads run, then comes back (gevent's `sleep(0)`).
+pub fn yield_now() {
+    let waker = switch::current_waker().expect("yield_now outside a green thread");
+    waker.wake_by_ref();
+    switch::switch_to_hub();
+}
+
+/// A timer of the current reactor, removed when dropped (also when a green thread's stack is
+/// unwound while it waits).
+pub(crate) struct Timer {
+    /// The reactor it is registered with.
+    reactor: Rc<RefCell<Reactor>>,
+    /// Its key.
+    key: TimerKey,
+}
+
+impl Timer {
+    /// A timer for `deadline` on the current reactor.
+    pub(crate) fn at(deadline: Instant) -> Timer {
+        let reactor = Reactor::current();
+        let key = reactor.borrow_mut().add_timer(deadline);
+        Timer { reactor, key }
+    }
+
+    /// Whether it has fired; if not, leaves the waker of `cx` with it.
+    pub(crate) fn poll_fired(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.reactor.borrow_mut().poll_timer(self.key, cx)
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        self.reactor.borrow_mut().remove_timer(self.key);
+    }
+}
+
+/// Blocks the current green thread for `duration`; the others run meanwhile (gevent's
+/// `sleep`). `sleep(Duration::ZERO)` is [`yield_now`].
+pub fn sleep(duration: Duration) {
+    if duration.is_zero() {
+        return yield_now();
+    }
+    let Some(deadline) = Instant::now().checked_add(duration) else {
+        // Further than the clock can count: a sleep that never ends.
+        return park_until(|_| Poll::Pending);
+    };
+    let timer = Timer::at(deadline);
+    park_until(|cx| timer.poll_fired(cx));
+}
+
+/// Waits, on the current green thread, for any future: a step 5 or step 6 future, or one of
+/// another library's that its own threads will wake. Other green threads run meanwhile.
+pub fn wait_future<F: Future>(future: F) -> F::Output {
+    /// Counts this wait as one the hub cannot see into, for as long as it lasts.
+    struct Foreign(Rc<RefCell<Hub>>);
+    impl Drop for Foreign {
+        fn drop(&mut self) {
+            self.0.borrow_mut().foreign_waits -= 1;
+        }
+    }
+    let hub = hub();
+    hub.borrow_mut().foreign_waits += 1;
+    let _foreign = Foreign(hub);
+    let mut future = std::pin::pin!(future);
+    park_until(|cx| future.as_mut().poll(cx))
+}
+
+/// Waits for every handle, in order, and returns their results (gevent's `joinall`).
+pub fn join_all<T>(
+    handles: impl IntoIterator<Item = JoinHandle<T>>,
+) -> Vec<std::thread::Result<T>> {
+    handles.into_iter().map(JoinHandle::join).collect()
+}
+
+/// How many green threads have not finished (for tests).
+pub fn live_green_threads() -> usize {
+    hub().borrow().threads.len()
+}
+
+// ANCHOR: resume
+/// Resumes green thread `id` until it switches back or finishes.
+fn resume(hub: &Rc<RefCell<Hub>>, id: u64) {
+    // Take the coroutine out, so the green thread can spawn (which borrows the hub) while it
+    // runs.
+    let (mut coroutine, waker) = {
+        let mut hub = hub.borrow_mut();
+        let Some(thread) = hub.threads.get_mut(&id) else {
+            return; // finished since it was woken
+        };
+        let Some(coroutine) = thread.coroutine.take() else {
+            return;
+        };
+        (coroutine, Arc::clone(&thread.waker))
+    };
+    waker.queued.store(false, Ordering::SeqCst);
+    // The switch: this stack's registers saved, the green thread's restored. It runs until it
+    // calls `switch_to_hub` (Yield) or its closure returns (Return).
+    match coroutine.resume(()) {
+        CoroutineResult::Yield(()) => {
+            if let Some(thread) = hub.borrow_mut().threads.get_mut(&id) {
+                thread.coroutine = Some(coroutine);
+            }
+        }
+        CoroutineResult::Return(()) => {
+            let mut hub = hub.borrow_mut();
+            hub.threads.remove(&id);
+            if hub.stacks.len() < STACKS_KEPT {
+                hub.stacks.push(coroutine.into_stack());
+            }
+        }
+    }
+}
+// ANCHOR_END: resume
+
+/// Uninstalls the hub when `run` ends, however it ends, after unwinding the stacks of the green
+/// threads still alive (their destructors run: sockets close, timers go).
+struct HubGuard(Rc<RefCell<Hub>>);
+
+impl Drop for HubGuard {
+    fn drop(&mut self) {
+        loop {
+            let threads = std::mem::take(&mut self.0.borrow_mut().threads);
+            if threads.is_empty() {
+                break;
+            }
+            // Outside the borrow: unwinding a green thread runs its destructors, which may use
+            // the hub.
+            drop(threads);
+        }
+        HUB.with(|hub| hub.borrow_mut().take());
+    }
+}
+
+/// [`run_with_stack`] with [`STACK_SIZE`].
+pub fn run<T: 'static>(main: impl FnOnce() -> T + 'static) -> T {
+    run_with_stack(STACK_SIZE, main)
+}
+
+// ANCHOR: run
+/// Runs `main` on a green thread, with a hub and a reactor on this OS thread, until it returns;
+/// green threads it spawns run alongside it, on stacks of `stack_size` bytes. Returns what
+/// `main` returns (a panic in `main` is resumed here). Green threads still alive at the end are
+/// unwound and dropped. Panics if every green thread waits for something no one can cause
+/// (gevent's `LoopExit`), and if called inside another `run`.
+pub fn run_with_stack<T: 'static>(stack_size: usize, main: impl FnOnce() -> T + 'static) -> T {
+    assert!(
+        HUB.with(|hub| hub.borrow().is_none()),
+        "run inside run: a hub cannot wait for itself"
+    );
+    let reactor = Rc::new(RefCell::new(
+        Reactor::new().expect("create the reactor (epoll)"),
+    ));
+    let shared = Arc::new(Shared {
+        queue: Mutex::new(VecDeque::new()),
+        sleeping: AtomicBool::new(false),
+        interrupt: reactor.borrow().cross_thread_waker(),
+    });
+    let hub = Rc::new(RefCell::new(Hub {
+        threads: HashMap::new(),
+        next_id: 0,
+        shared: Arc::clone(&shared),
+        stack_size,
+        stacks: Vec::new(),
+        foreign_waits: 0,
+    }));
+    HUB.with(|current| *current.borrow_mut() = Some(Rc::clone(&hub)));
+    // Dropped in reverse order: the green threads go first, while the reactor is installed.
+    let _reactor_guard = Reactor::enter(Rc::clone(&reactor));
+    let _hub_guard = HubGuard(Rc::clone(&hub));
+
+    let main = spawn(main);
+    'hub: loop {
+        // Resume what was woken, in order, but not forever (see RESUMES_BETWEEN_TURNS).
+        for _ in 0..RESUMES_BETWEEN_TURNS {
+            let next = shared
+                .queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop_front();
+            let Some(id) = next else { break };
+            resume(&hub, id);
+            if main.is_finished() {
+                break 'hub;
+            }
+        }
+        // Ask the kernel: sleep until it, a timer or another thread wakes someone, or, with
+        // green threads still queued, only look (as step 5's block_on does).
+        shared.sleeping.store(true, Ordering::SeqCst);
+        let nothing_queued = shared
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty();
+        if !nothing_queued {
+            shared.sleeping.store(false, Ordering::SeqCst);
+        }
+        if nothing_queued
+            && reactor.borrow().waiting_wakers() == 0
+            && hub.borrow().foreign_waits == 0
+        {
+            panic!(
+                "every green thread is waiting, and for nothing a socket, a timer or another \
+                 thread could bring: they would wait forever (gevent's LoopExit)"
+            );
+        }
+        let timeout = if nothing_queued {
+            None
+        } else {
+            Some(Duration::ZERO)
+        };
+        let woken = reactor
+            .borrow_mut()
+            .turn(timeout)
+            .expect("the reactor's wait failed");
+        shared.sleeping.store(false, Ordering::SeqCst);
+        for waker in woken {
+            waker.wake();
+        }
+    }
+    match main.slot.borrow_mut().result.take() {
+        Some(Ok(value)) => value,
+        Some(Err(panic)) => panic::resume_unwind(panic),
+        None => unreachable!("the loop ends when main has finished"),
+    }
+}
+// ANCHOR_END: run

@@ -1,0 +1,78 @@
+//! The step 7 binary: the fan-out on green threads, and the echo server.
+//!
+//! ```text
+//! cargo run --release -p step07-green-threads -- --timeline
+//! cargo run --release -p step07-green-threads -- --connections 20 --limit 5 --timeline
+//! cargo run --release -p step07-green-threads -- --connections 10000 --delay-ms 50
+//! cargo run --release -p step07-green-threads -- echo-server --addr 127.0.0.1:8007
+//! ```
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use step07_green_threads::Options;
+use testbed::{CommonOptions, Outcome, Workload};
+
+/// Step 7: one green thread per connection, running blocking-looking code.
+#[derive(Debug, Parser)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    server: Option<Server>,
+    /// At most K connections in flight at a time (a pool of green threads).
+    #[arg(long, value_name = "K", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    limit: Option<usize>,
+    /// The stack of each green thread, in KiB.
+    #[arg(long, value_name = "KIB", default_value_t = step07_green_threads::hub::STACK_SIZE / 1024,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..=1024 * 1024))]
+    stack_kib: usize,
+    #[command(flatten)]
+    common: CommonOptions,
+}
+
+/// The server of this step.
+#[derive(Debug, Subcommand)]
+enum Server {
+    /// Echo every byte back: one green thread per connection.
+    EchoServer {
+        /// Where to listen.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+    },
+}
+
+fn main() -> ExitCode {
+    // This binary is also the embedded delay server, when re-run as one.
+    testbed::serve_if_child();
+    let cli = Cli::parse();
+    if let Some(Server::EchoServer { addr }) = cli.server {
+        if let Err(e) = testbed::limits::raise_to_hard_limit() {
+            eprintln!("step07-green-threads: warning: {e}");
+        }
+        return match step07_green_threads::echo::echo_server(addr, testbed::child::announce) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("step07-green-threads: error: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let options = Options {
+        limit: cli.limit,
+        stack_size: cli.stack_kib * 1024,
+    };
+    testbed::run_step(
+        "step07-green-threads",
+        "green",
+        &cli.common,
+        |workload: &Workload| {
+            let mut outcome = Outcome::from(step07_green_threads::fan_out(workload, options));
+            outcome
+                .extra
+                .insert("stack_kib".into(), cli.stack_kib.into());
+            outcome
+        },
+    )
+}
