@@ -46,6 +46,10 @@ pub fn servers() -> Vec<EchoServer> {
             serve: |addr| step06_async_await::ours::echo_server(addr, testbed::child::announce),
         },
         EchoServer {
+            name: "step07-green-threads",
+            serve: |addr| step07_green_threads::echo::echo_server(addr, testbed::child::announce),
+        },
+        EchoServer {
             name: "tokio",
             serve: |addr| step06_async_await::tokio_rt::echo_server(addr, testbed::child::announce),
         },

@@ -156,6 +156,15 @@ pub fn all() -> Vec<Variant> {
         fan_out: |w| step06_async_await::fan_out_ours(w).into(),
         cannot_run: always,
     });
+    // Step 7: the blocking-looking code of step 1, one green thread per connection.
+    variants.push(Variant {
+        step: "step07-green-threads",
+        variant: "green",
+        fan_out: |w| {
+            step07_green_threads::fan_out(w, step07_green_threads::Options::default()).into()
+        },
+        cannot_run: always,
+    });
     // The yardstick: the same async code as step 6, on tokio (one thread).
     variants.push(Variant {
         step: "tokio",
