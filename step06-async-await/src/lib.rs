@@ -21,9 +21,15 @@
 //! | [`ours`] | the fan-out and the echo server on step 5's runtime |
 //! | [`tokio_rt`] | the same on tokio |
 //! | [`yield_now`](mod@yield_now) | letting the other tasks run |
+//! | [`net`] | a `TcpStream` for any executor: our reactor if it runs here, else the background one |
+//! | [`background`] | a reactor turned by a thread of its own (as smol's `async-io`) |
+//! | [`interop`] | which runtime's I/O works on which executor, tried for real |
 #![forbid(unsafe_code)]
 
+pub mod background;
 pub mod blocking;
+pub mod interop;
+pub mod net;
 pub mod ours;
 pub mod sync;
 pub mod timeout;
