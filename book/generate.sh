@@ -192,6 +192,36 @@ chapter6() {
     done
 }
 
+# Chapter 7
+chapter7() {
+    transcript step07-green 0 cargo run --release -p step07-green-threads -- --timeline
+    figure step07-green "step07-green-threads, green" cargo run --release -p step07-green-threads --
+    transcript step07-limit 0 cargo run --release -p step07-green-threads -- --connections 20 --limit 5 --timeline
+    transcript step07-10000 0 cargo run --release -p step07-green-threads -- --connections 10000
+    transcript step07-green-cost 0 cargo run --release -p step07-green-threads --example green_cost
+    transcript step07-implicit-switch 0 cargo run --release -p step07-green-threads --example implicit_switch
+    cargo bench -p step07-green-threads --bench switch >/dev/null 2>&1
+    local group columns
+    for group in round_trip spawn_and_join fan_out; do
+        case "$group" in
+            round_trip) columns=green-yield,step05-wake-and-poll,os-thread-ping-pong ;;
+            spawn_and_join) columns=green,os-threads ;;
+            fan_out) columns=green,step05-join-all ;;
+        esac
+        {
+            cargo run -q -p book-check -- criterion-table "target/criterion/step07-green-threads_$group" \
+                --columns "$columns" --row-label "count"
+            printf '\nMedian time for the whole count, measured by `cargo bench -p step07-green-threads --bench switch` on a %s.\n' "$machine"
+        } >"$out/step07-$group.md"
+        echo "wrote $out/step07-$group.md"
+    done
+}
+
+# Interop
+interop() {
+    transcript interop 0 cargo run --release -p step06-async-await --example interop
+}
+
 # Comparing the steps
 comparing() {
     table compare cargo run --release -p compare -- --repeat 3 --markdown --svg "$out/compare.svg"
@@ -202,13 +232,13 @@ comparing() {
 
 # Everything, or only the sections named on the command line (for example: bash book/generate.sh chapter6 comparing).
 if [ "$#" -eq 0 ]; then
-    set -- chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 comparing
+    set -- chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 chapter7 interop comparing
 fi
 for section in "$@"; do
     case "$section" in
-        chapter[1-6] | comparing) "$section" ;;
+        chapter[1-7] | interop | comparing) "$section" ;;
         *)
-            echo "generate.sh: no section $section (chapter1 to chapter6, comparing)" >&2
+            echo "generate.sh: no section $section (chapter1 to chapter7, interop, comparing)" >&2
             exit 2
             ;;
     esac
