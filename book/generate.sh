@@ -199,6 +199,8 @@ chapter7() {
     transcript step07-limit 0 cargo run --release -p step07-green-threads -- --connections 20 --limit 5 --timeline
     transcript step07-10000 0 cargo run --release -p step07-green-threads -- --connections 10000
     transcript step07-green-cost 0 cargo run --release -p step07-green-threads --example green_cost
+    table step07-memory cargo run --release -p compare -- --connections 10000 \
+        --steps step01-blocking/threads,step06-async-await,step07-green-threads,tokio --markdown
     transcript step07-implicit-switch 0 cargo run --release -p step07-green-threads --example implicit_switch
     cargo bench -p step07-green-threads --bench switch >/dev/null 2>&1
     local group columns
