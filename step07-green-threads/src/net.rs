@@ -21,6 +21,7 @@ use mio::event::Source;
 use step05_futures::reactor::{Direction, Reactor};
 
 use crate::hub::{Timer, park_until};
+use crate::switch;
 
 /// A non-blocking socket registered with the current hub's reactor; deregistered when dropped.
 struct Socket<S: Source> {
@@ -30,6 +31,18 @@ struct Socket<S: Source> {
     token: Token,
     /// The reactor.
     reactor: Rc<RefCell<Reactor>>,
+    /// Whether a green thread is in a call on each direction (read, write): the reactor keeps
+    /// one waker per direction, so a second waiter is refused (as gevent refuses it).
+    busy: [Cell<bool>; 2],
+}
+
+/// Clears a socket direction's `busy` flag when the call ends, also by unwinding.
+struct NotBusy<'a>(&'a Cell<bool>);
+
+impl Drop for NotBusy<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
 }
 
 impl<S: Source> Socket<S> {
@@ -39,7 +52,12 @@ impl<S: Source> Socket<S> {
             io::Error::other("green sockets only work inside step07_green_threads::run")
         })?;
         let token = reactor.borrow_mut().register(&mut io)?;
-        Ok(Socket { io, token, reactor })
+        Ok(Socket {
+            io,
+            token,
+            reactor,
+            busy: Default::default(),
+        })
     }
 
     // ANCHOR: blocking
@@ -52,9 +70,31 @@ impl<S: Source> Socket<S> {
         timeout: Option<Duration>,
         mut op: impl FnMut(&S) -> io::Result<T>,
     ) -> io::Result<T> {
+        if !switch::in_green_thread() {
+            // Outside `run`, or in a destructor while `run` unwinds the green threads it left:
+            // there is no green thread to park. An error, not a panic (a panic during an
+            // unwind would abort the process).
+            return Err(io::Error::other(
+                "a green socket call with no green thread running (outside run, or while run \
+                 unwinds the green threads left at its end)",
+            ));
+        }
+        let busy = &self.busy[direction as usize];
+        if busy.replace(true) {
+            let doing = match direction {
+                Direction::Read => "read from (or accept on)",
+                Direction::Write => "write to",
+            };
+            return Err(io::Error::new(
+                ErrorKind::ResourceBusy,
+                format!("another green thread is already waiting to {doing} this socket"),
+            ));
+        }
+        let _not_busy = NotBusy(busy);
         // The deadline is a timer of the same reactor: whichever comes first, readiness or
-        // the timer, wakes this green thread.
-        let timer = timeout.and_then(|t| Instant::now().checked_add(t).map(Timer::at));
+        // the timer, wakes this green thread. The timer is only made if the call has to wait.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut timer: Option<Timer> = None;
         let result = park_until(|cx| {
             loop {
                 // Step 5's protocol: ask the reactor; if ready, try; if the try says
@@ -68,14 +108,16 @@ impl<S: Source> Socket<S> {
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     // Not ready: our waker is with the reactor. Has the deadline passed?
                     Poll::Pending => {
-                        return match &timer {
-                            Some(timer) if timer.poll_fired(cx).is_ready() => {
-                                Poll::Ready(Err(io::Error::new(
-                                    ErrorKind::TimedOut,
-                                    "timed out waiting for the socket",
-                                )))
-                            }
-                            _ => Poll::Pending, // park: switch to the hub
+                        let Some(deadline) = deadline else {
+                            return Poll::Pending; // park: switch to the hub
+                        };
+                        let timer = timer.get_or_insert_with(|| Timer::at(deadline));
+                        return match timer.poll_fired(cx) {
+                            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                                ErrorKind::TimedOut,
+                                "timed out waiting for the socket",
+                            ))),
+                            Poll::Pending => Poll::Pending, // park: switch to the hub
                         };
                     }
                 };

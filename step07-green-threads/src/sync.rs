@@ -81,10 +81,26 @@ impl Event {
             self.wait();
             return true;
         };
-        park_until(|cx| match self.poll_set(cx) {
+        let was_set = park_until(|cx| match self.poll_set(cx) {
             Poll::Ready(()) => Poll::Ready(true),
             Poll::Pending => timer.poll_fired(cx).map(|()| false),
-        })
+        });
+        if !was_set {
+            // Timed out: take our waker back, or `set` would wake a green thread that has
+            // stopped waiting (and the list would grow with every timeout).
+            if let Some(ours) = crate::switch::current_waker() {
+                self.state
+                    .borrow_mut()
+                    .waiters
+                    .retain(|waiter| !waiter.will_wake(&ours));
+            }
+        }
+        was_set
+    }
+
+    /// How many green threads wait for it (for tests).
+    pub fn waiting(&self) -> usize {
+        self.state.borrow().waiters.len()
     }
 
     /// Set? If not, leaves the waker.
@@ -105,7 +121,9 @@ struct PoolState {
     size: usize,
     /// How many run now.
     running: usize,
-    /// Green threads waiting in `spawn` for a free place, first come first served.
+    /// Green threads waiting in `spawn` for a free place, woken in the order they came (a
+    /// green thread arriving before the woken one has run may take the place first; the woken
+    /// one then queues again).
     spawners: VecDeque<Waker>,
     /// Green threads waiting in `join` for the pool to be empty.
     joiners: Vec<Waker>,

@@ -241,6 +241,78 @@ fn green_threads_left_behind_are_unwound() {
     assert!(dropped.get(), "the sleeper's stack was unwound");
 }
 
+/// A socket call in a destructor that runs while `run` unwinds the green threads left behind
+/// cannot park (no green thread is running): it fails with an error instead of panicking,
+/// which, during an unwind, would abort the whole process.
+#[test]
+fn a_socket_call_while_run_unwinds_is_an_error() {
+    struct ReadOnDrop(TcpStream, Rc<RefCell<Option<std::io::Error>>>);
+    impl Drop for ReadOnDrop {
+        fn drop(&mut self) {
+            let mut buf = [0u8; 1];
+            *self.1.borrow_mut() = self.0.read(&mut buf).err();
+        }
+    }
+    let listener = StdListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let error = Rc::new(RefCell::new(None));
+    let seen = Rc::clone(&error);
+    run(move || {
+        let connected = Event::new();
+        let connected_too = connected.clone();
+        spawn(move || {
+            let _reads_on_drop = ReadOnDrop(TcpStream::connect(addr).unwrap(), seen);
+            connected_too.set();
+            sleep(Duration::from_secs(3600));
+        });
+        connected.wait(); // then return, leaving it parked in its sleep
+    });
+    drop(listener);
+    let error = error
+        .borrow_mut()
+        .take()
+        .expect("the read in the destructor failed");
+    assert!(
+        error.to_string().contains("no green thread running"),
+        "{error}"
+    );
+}
+
+/// The reactor keeps one waker per direction of a socket, so a second green thread that would
+/// wait on the same direction is refused (gevent refuses it too), and the first is not
+/// disturbed: it still gets its bytes.
+#[test]
+fn a_second_reader_of_one_socket_is_refused() {
+    let listener = StdListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (first, second) = run(move || {
+        let stream = Rc::new(TcpStream::connect(addr).unwrap());
+        let (mut peer, _) = listener.accept().unwrap();
+        let reader = Rc::clone(&stream);
+        let first = spawn(move || {
+            let mut buf = [0u8; 5];
+            (&*reader).read_exact(&mut buf).map(|()| buf)
+        });
+        yield_now(); // the first reader parks
+        let mut buf = [0u8; 5];
+        let second = (&*stream).read(&mut buf).unwrap_err().kind();
+        std::io::Write::write_all(&mut peer, b"hello").unwrap();
+        (first.join().unwrap().unwrap(), second)
+    });
+    assert_eq!((&first, second), (b"hello", ErrorKind::ResourceBusy));
+}
+
+/// An event's `wait_timeout` that times out takes its waker back.
+#[test]
+fn a_timed_out_wait_leaves_no_waker_behind() {
+    let (set, waiting) = run(|| {
+        let event = Event::new();
+        let set = event.wait_timeout(Duration::from_millis(1));
+        (set, event.waiting())
+    });
+    assert_eq!((set, waiting), (false, 0));
+}
+
 /// `run` inside `run` is refused.
 #[test]
 #[should_panic(expected = "run inside run")]
