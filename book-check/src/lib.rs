@@ -140,7 +140,100 @@ pub fn find_images(markdown: &str) -> Vec<(usize, String)> {
     found
 }
 
-/// Checks every include and every local image in every Markdown file under `book_src`.
+/// The lines of a chapter outside fenced code blocks, with their numbers (from 1): headings,
+/// links and paths are only looked for there (a `# comment` in a Python listing is not a
+/// heading).
+fn prose_lines(markdown: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut in_code = false;
+    markdown
+        .lines()
+        .enumerate()
+        .filter_map(move |(index, line)| {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+                return None;
+            }
+            (!in_code).then_some((index + 1, line))
+        })
+}
+
+/// mdBook's id for a heading's text: letters, digits, `-` and `_` kept (lowercased), spaces
+/// turned into `-`, everything else (punctuation, backticks) dropped.
+pub fn heading_id(heading: &str) -> String {
+    heading
+        .chars()
+        .filter_map(|c| {
+            if c.is_alphanumeric() || c == '_' || c == '-' {
+                Some(c.to_ascii_lowercase())
+            } else if c.is_whitespace() {
+                Some('-')
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The ids of a chapter's headings.
+pub fn heading_ids(markdown: &str) -> Vec<String> {
+    prose_lines(markdown)
+        .filter_map(|(_, line)| {
+            let text = line.trim_start_matches('#');
+            (line.starts_with('#') && text.starts_with(' ')).then(|| heading_id(text.trim()))
+        })
+        .collect()
+}
+
+/// The links of a chapter to other pages of the book or to places in them, `[text](page.md)`,
+/// `[text](page.md#id)`, `[text](#id)`, with their line numbers. Links to the web, and images,
+/// are not included.
+pub fn find_links(markdown: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (line_number, line) in prose_lines(markdown) {
+        let mut rest = line;
+        while let Some(open) = rest.find("](") {
+            let is_image = rest[..open]
+                .rfind('[')
+                .is_some_and(|i| rest[..i].ends_with('!'));
+            let target = &rest[open + 2..];
+            let Some(close) = target.find(')') else { break };
+            let link = target[..close].split_whitespace().next().unwrap_or("");
+            let local = !link.contains("://") && !link.starts_with("mailto:");
+            if !is_image && local && (link.starts_with('#') || link.contains(".md")) {
+                found.push((line_number, link.to_string()));
+            }
+            rest = &target[close..];
+        }
+    }
+    found
+}
+
+/// The workspace paths a chapter's prose names in backticks (`step05-futures/src/net.rs`):
+/// anything in backticks that starts with one of the `top_dirs` and a `/`, has no spaces, and
+/// names a file (its last part has an extension) or a folder (it ends with `/`). So
+/// `step01-blocking/threads`, a variant's name, is not taken for a path.
+pub fn find_paths(markdown: &str, top_dirs: &[String]) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (line_number, line) in prose_lines(markdown) {
+        for (i, span) in line.split('`').enumerate() {
+            let quoted = i % 2 == 1;
+            let names_a_path = top_dirs.iter().any(|dir| {
+                span.strip_prefix(dir.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+            });
+            let last = span.rsplit('/').next().unwrap_or("");
+            let file_or_folder = last.contains('.') || span.ends_with('/');
+            if quoted && names_a_path && file_or_folder && !span.contains(char::is_whitespace) {
+                found.push((line_number, span.to_string()));
+            }
+        }
+    }
+    found
+}
+
+/// Checks every include and every local image in every Markdown file under `book_src`, every
+/// link between pages (the page exists, and so does the heading the `#id` names), and every
+/// workspace path named in backticks (the file or folder exists).
 pub fn check_book(book_src: &Path) -> io::Result<Vec<Problem>> {
     let mut problems = Vec::new();
     for chapter in markdown_files(book_src)? {
@@ -168,7 +261,64 @@ pub fn check_book(book_src: &Path) -> io::Result<Vec<Problem>> {
             }
         }
     }
+    problems.extend(check_links_and_paths(book_src)?);
     problems.sort_by_key(|p| (p.chapter.clone(), p.line));
+    Ok(problems)
+}
+
+/// The link and path half of [`check_book`].
+fn check_links_and_paths(book_src: &Path) -> io::Result<Vec<Problem>> {
+    let mut problems = Vec::new();
+    // The workspace's top folders: the book sits at `<root>/book/src`.
+    let root = book_src.join("../..");
+    let mut top_dirs = Vec::new();
+    if let Ok(entries) = fs::read_dir(&root) {
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() && !name.starts_with('.') && name != "target" {
+                top_dirs.push(name);
+            }
+        }
+    }
+    for chapter in markdown_files(book_src)? {
+        let text = fs::read_to_string(&chapter)?;
+        let dir = chapter.parent().unwrap_or(Path::new("."));
+        let mut problem = |line: usize, what: String, why: String| {
+            problems.push(Problem {
+                chapter: chapter.clone(),
+                line,
+                include: what,
+                why,
+            })
+        };
+        for (line, link) in find_links(&text) {
+            let (page, id) = link.split_once('#').unwrap_or((link.as_str(), ""));
+            let target = if page.is_empty() {
+                chapter.clone()
+            } else {
+                dir.join(page)
+            };
+            let Ok(target_text) = fs::read_to_string(&target) else {
+                problem(
+                    line,
+                    format!("({link})"),
+                    format!("no such page: {}", target.display()),
+                );
+                continue;
+            };
+            if !id.is_empty() && !heading_ids(&target_text).iter().any(|h| h == id) {
+                let why = format!("{} has no heading whose id is `{id}`", target.display());
+                problem(line, format!("({link})"), why);
+            }
+        }
+        for (line, path) in find_paths(&text, &top_dirs) {
+            if !root.join(&path).exists() {
+                let why = format!("no such file or folder in the workspace: {path}");
+                problem(line, format!("`{path}`"), why);
+            }
+        }
+    }
     Ok(problems)
 }
 

@@ -54,6 +54,58 @@ fn each_kind_of_mistake_is_caught() {
     assert!(problems[4].why.contains("no such image") && problems[4].why.contains("missing.svg"));
 }
 
+/// A link to a missing page or to a heading that is not there, and a path to a file that does
+/// not exist, are each reported; good ones are not, and nothing inside code blocks counts.
+#[test]
+fn broken_links_and_paths_are_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("book/src");
+    fs::create_dir_all(&src).unwrap();
+    fs::create_dir_all(dir.path().join("step01-x/src")).unwrap();
+    fs::write(dir.path().join("step01-x/src/lib.rs"), "").unwrap();
+    fs::write(
+        src.join("other.md"),
+        "# Other\n\n## What `.await` does, really\n\n```python\n# not a heading\n```\n",
+    )
+    .unwrap();
+    fs::write(
+        src.join("chapter.md"),
+        "# Chapter\n\
+         [good](other.md#what-await-does-really) [top](#chapter) [web](https://x.org/a.md#b)\n\
+         [gone](missing.md) [no such heading](other.md#not-a-heading)\n\
+         `step01-x/src/lib.rs` and `step01-x/src/gone.rs` and `not-a-dir/x.rs`\n\
+         ```text\n[in code](nowhere.md) `step01-x/src/also-gone.rs`\n```\n",
+    )
+    .unwrap();
+    let problems = check_book(&src).unwrap();
+    let found: Vec<(usize, &str)> = problems
+        .iter()
+        .map(|p| (p.line, p.include.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (3, "(missing.md)"),
+            (3, "(other.md#not-a-heading)"),
+            (4, "`step01-x/src/gone.rs`")
+        ],
+        "{problems:#?}"
+    );
+}
+
+/// mdBook's heading ids: punctuation and backticks dropped, spaces to dashes.
+#[test]
+fn heading_ids_are_mdbooks() {
+    assert_eq!(
+        book_check::heading_id("`.await` is where tasks switch"),
+        "await-is-where-tasks-switch"
+    );
+    assert_eq!(
+        book_check::heading_id("Step 1's code, on green threads"),
+        "step-1s-code-on-green-threads"
+    );
+}
+
 /// Several directives on one line are all found, with their selectors; escaped ones are not.
 #[test]
 fn finds_every_directive_on_a_line() {
