@@ -1,14 +1,41 @@
 #!/usr/bin/env bash
-# Regenerates the command outputs and timeline figures the book shows, from real runs on this
-# machine, into book/src/output/. Run from anywhere, on an otherwise idle machine:
-#   bash book/generate.sh                     # everything (about 20 minutes: it runs benchmarks)
+# Every command the book tells the reader to run, in one list, in two modes.
+#
+#   bash book/generate.sh                     # generate: run them, write book/src/output/
 #   bash book/generate.sh chapter6 comparing  # only those sections
-# Each transcript starts with a comment naming the machine and date, then the command exactly
-# as a reader types it, then what it printed (stdout and stderr). Commit the results.
+#   bash book/generate.sh --check             # check: run them all at small sizes, write nothing
+#
+# Generate mode re-creates every output, table and figure the chapters include, from real runs
+# on this machine (about 20 minutes, on an otherwise idle machine: it runs benchmarks). Each
+# transcript starts with a comment naming the machine and date, then the command exactly as a
+# reader types it, then what it printed (stdout and stderr). Commit the results.
+#
+# Check mode (CI runs it) runs the same commands, and the ones the book only mentions, with
+# fewer connections (at most 2,000, so that select still meets its limit), one repeat,
+# benchmarks once each (criterion's --test) and servers on port 0. It checks each exit status,
+# and that each output still has the shape the chapter describes (the patterns for its name in
+# book/shapes.txt). It reports every failure, then exits 1 if there was any. book-check's tests
+# make sure that every command the book and the README give is in this file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=book/src/output
 mkdir -p "$out"
+
+mode=generate
+if [ "${1:-}" = "--check" ]; then
+    mode=check
+    shift
+fi
+failures=()
+if [ "$mode" = check ]; then
+    # Two of the book's commands use them (the introduction's curl, comparing's jq).
+    for tool in curl jq; do
+        if ! command -v "$tool" >/dev/null 2>&1; then
+            echo "generate.sh --check: the book's commands need $tool; install it (for example: apt install $tool)" >&2
+            exit 2
+        fi
+    done
+fi
 
 cargo build --release --workspace --bins --examples
 machine="$(nproc)-core $(uname -m), Linux $(uname -r | cut -d- -f1), $(date -u +%Y-%m-%d)"
@@ -20,6 +47,59 @@ quiet() {
         cargo run -q "${@:3}"
     else
         "$@"
+    fi
+}
+
+# shrink COMMAND...: sets the array `cmd` to COMMAND, made small in check mode: at most 2,000
+# connections, one repeat, benchmarks run once (criterion's --test), servers on port 0.
+shrink() {
+    cmd=("$@")
+    [ "$mode" = check ] || return 0
+    local i
+    for ((i = 0; i < ${#cmd[@]}; i++)); do
+        case "${cmd[i]}" in
+            --connections) if [ "${cmd[i + 1]}" -gt 2000 ]; then cmd[i + 1]=2000; fi ;;
+            --repeat) cmd[i + 1]=1 ;;
+            --addr) cmd[i + 1]="${cmd[i + 1]%:*}:0" ;;
+        esac
+    done
+    if [ "${cmd[0]} ${cmd[1]}" = "cargo bench" ]; then
+        cmd+=(-- --test)
+    fi
+}
+
+# fail WHAT WHY: records a failure (check mode goes on with the next command); generate mode
+# stops at once.
+fail() {
+    printf 'generate.sh: %s: %s\n' "$1" "$2" >&2
+    if [ "$mode" = generate ]; then
+        exit 1
+    fi
+    failures+=("$1")
+}
+
+# check_shape NAME TEXT: every pattern book/shapes.txt gives for NAME matches a line of TEXT.
+check_shape() {
+    local name=$1 text=$2 pattern found=0
+    while IFS=$'\t' read -r key pattern; do
+        [ "$key" = "$name" ] || continue
+        found=1
+        if [[ "$pattern" == '!'* ]]; then
+            if grep -Eq -- "${pattern#!}" <<<"$text"; then
+                fail "$name" "a line matches /${pattern#!}/, which none should, in:
+$(head -n 40 <<<"$text")"
+                return 0
+            fi
+        elif ! grep -Eq -- "$pattern" <<<"$text"; then
+            fail "$name" "no line matches /$pattern/ in:
+$(head -n 40 <<<"$text")"
+            return 0
+        fi
+    done < <(grep -v '^#' book/shapes.txt)
+    if [ "$found" = 0 ]; then
+        fail "$name" "book/shapes.txt has no pattern for it"
+    else
+        echo "checked $name"
     fi
 }
 
@@ -42,41 +122,167 @@ elide() {
     '
 }
 
-# transcript NAME STATUS COMMAND...: runs COMMAND, which must exit with STATUS, and writes
-# $out/NAME.txt.
-transcript() {
-    local name=$1 expected=$2
-    shift 2
-    local status=0 text
-    text=$(quiet "$@" 2>&1 | elide; exit "${PIPESTATUS[0]}") || status=$?
+# run_checked NAME STATUS: runs `cmd`, which must exit with STATUS; its output (stdout and
+# stderr, elided) is left in `text`. Returns 1 (after recording the failure) if it did not.
+run_checked() {
+    local name=$1 expected=$2 status=0
+    text=$(quiet "${cmd[@]}" 2>&1 | elide; exit "${PIPESTATUS[0]}") || status=$?
     if [ "$status" != "$expected" ]; then
-        printf 'generate.sh: `%s` exited with %s, expected %s:\n%s\n' "$*" "$status" "$expected" "$text" >&2
-        exit 1
+        fail "$name" "\`${cmd[*]}\` exited with $status, expected $expected:
+$(head -n 40 <<<"$text")"
+        return 1
+    fi
+}
+
+# transcript NAME STATUS COMMAND...: runs COMMAND, which must exit with STATUS, and writes
+# $out/NAME.txt (generate) or checks its shape (check).
+transcript() {
+    local name=$1 expected=$2 text
+    shift 2
+    shrink "$@"
+    run_checked "$name" "$expected" || return 0
+    if [ "$mode" = check ]; then
+        check_shape "$name" "$text"
+        return 0
     fi
     printf '# on a %s\n$ %s\n%s\n' "$machine" "$*" "$text" >"$out/$name.txt"
     echo "wrote $out/$name.txt"
 }
 
-# figure NAME TITLE COMMAND...: runs COMMAND with --json and draws its timeline as
-# $out/NAME.svg.
-figure() {
-    local name=$1 title=$2
+# mentioned NAME STATUS COMMAND...: a command the book gives without showing its output: only
+# checked (check mode), never written.
+mentioned() {
+    local name=$1 expected=$2 text
     shift 2
-    local caption
+    [ "$mode" = check ] || return 0
+    shrink "$@"
+    run_checked "$name" "$expected" || return 0
+    check_shape "$name" "$text"
+}
+
+# pipeline NAME LINE: a shell line the book gives (commands joined by pipes or files), run as
+# it is, from the top of the workspace (it cleans up after itself); only checked, never written.
+pipeline() {
+    local name=$1 line=$2 status=0 text
+    [ "$mode" = check ] || return 0
+    text=$(bash -c "set -o pipefail; $line" 2>&1) || status=$?
+    if [ "$status" != 0 ]; then
+        fail "$name" "\`$line\` exited with $status:
+$(head -n 40 <<<"$text")"
+        return 0
+    fi
+    check_shape "$name" "$text"
+}
+
+# figure NAME TITLE COMMAND...: runs COMMAND with --json and draws its timeline as
+# $out/NAME.svg (check: that an SVG comes out).
+figure() {
+    local name=$1 title=$2 caption svg
+    shift 2
+    shrink "$@"
     caption=$(printf '%s\n$ %s --json\non a %s' "$title" "$*" "$machine")
-    quiet "$@" --json | ./target/release/testbed timeline --svg --title "$caption" >"$out/$name.svg"
+    if ! svg=$(quiet "${cmd[@]}" --json | ./target/release/testbed timeline --svg --title "$caption"); then
+        fail "$name" "\`${cmd[*]} --json | testbed timeline --svg\` failed"
+        return 0
+    fi
+    if [ "$mode" = check ]; then
+        if [[ "$svg" == "<svg"* ]]; then echo "checked $name"; else fail "$name" "no SVG came out"; fi
+        return 0
+    fi
+    printf '%s\n' "$svg" >"$out/$name.svg"
     echo "wrote $out/$name.svg"
 }
 
 # table NAME COMMAND...: runs COMMAND (whose stdout is Markdown) and writes it, with the
 # command under it, to $out/NAME.md. Progress on stderr is dropped.
 table() {
-    local name=$1
+    local name=$1 text
     shift
-    local text
-    text=$(quiet "$@" 2>/dev/null) || { printf 'generate.sh: `%s` failed\n' "$*" >&2; exit 1; }
+    shrink "$@"
+    if ! text=$(quiet "${cmd[@]}" 2>/dev/null); then
+        fail "$name" "\`${cmd[*]}\` failed"
+        return 0
+    fi
+    if [ "$mode" = check ]; then
+        check_shape "$name" "$text"
+        return 0
+    fi
     printf '%s\n\n(`%s`)\n' "$text" "$*" >"$out/$name.md"
     echo "wrote $out/$name.md"
+}
+
+# bench COMMAND...: runs a `cargo bench` command, for the tables (check: each benchmark once).
+bench() {
+    shrink "$@"
+    if ! "${cmd[@]}" >/dev/null 2>&1; then
+        fail "$*" "\`${cmd[*]}\` failed"
+    elif [ "$mode" = check ]; then
+        echo "checked $*"
+    fi
+}
+
+# bench_table NAME CRATE BENCH GROUP COLUMNS ROW_LABEL CAPTION: after `bench CRATE BENCH`,
+# turns criterion's estimates for GROUP into $out/NAME.md, captioned "CAPTION, measured by ..."
+# (generate only: check mode's single runs leave no estimates; the table tool itself is tested
+# by book-check).
+bench_table() {
+    local name=$1 crate=$2 bench=$3 group=$4 columns=$5 row_label=$6 caption=$7
+    [ "$mode" = generate ] || return 0
+    {
+        cargo run -q -p book-check -- criterion-table "target/criterion/${crate}_$group" \
+            --columns "$columns" --row-label "$row_label"
+        printf '\n%s, measured by `cargo bench -p %s --bench %s` on a %s.\n' "$caption" "$crate" "$bench" "$machine"
+    } >"$out/$name.md"
+    echo "wrote $out/$name.md"
+}
+
+# session NAME WRITE SERVER CLIENT: starts SERVER (a `cargo run [--release] -p CRATE -- ARGS`
+# line, run from its release binary), waits for its `listening on HOST:PORT` line, runs the
+# bash CLIENT against it (which sees the port as $PORT), stops the server, and writes the
+# session, as a reader would see it in two terminals, to $out/NAME.txt (if WRITE is 1, in
+# generate mode) or checks its shape (check mode).
+session() {
+    local name=$1 write=$2 server=$3 client=$4
+    local log pid addr port reply words crate
+    read -r -a words <<<"$server"
+    shrink "${words[@]}"
+    # cmd is now: cargo run [--release] -p CRATE -- ARGS...
+    local i=2
+    [ "${cmd[i]}" = --release ] && i=$((i + 1))
+    crate=${cmd[i + 1]}
+    log=$(mktemp)
+    ./target/release/"$crate" "${cmd[@]:i+3}" >"$log" 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do grep -q '^listening on ' "$log" && break; sleep 0.05; done
+    addr=$(sed -n 's/^listening on //p' "$log")
+    if [ -z "$addr" ]; then
+        kill "$pid" 2>/dev/null || true
+        fail "$name" "\`$server\` did not say where it listens: $(cat "$log")"
+        rm -f "$log"
+        return 0
+    fi
+    port=${addr##*:}
+    reply=$(PORT=$port bash -c "$client" 2>&1) || true
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    local text
+    text=$(
+        printf '# on a %s\n' "$machine"
+        printf '$ %s\n%s\n\n' "$server" "$(cat "$log")"
+        printf '# in another terminal:\n$ %s\n%s\n' "${client//\$PORT/$port}" "$reply"
+    )
+    rm -f "$log"
+    if [ "$mode" = check ]; then
+        check_shape "$name" "$text"
+    elif [ "$write" = 1 ]; then
+        printf '%s\n' "$text" >"$out/$name.txt"
+        echo "wrote $out/$name.txt"
+    fi
+}
+
+# The introduction (and the real-servers appendix): the server on its own, and curl.
+introduction() {
+    session testbed-serve 1 "cargo run -p testbed -- serve --delay-ms 50" 'curl -si http://127.0.0.1:$PORT/delay/200'
 }
 
 # Chapter 1
@@ -109,47 +315,19 @@ chapter3() {
     transcript step03-fd-setsize 1 cargo run --release -p step03-select -- --connections 1100
     transcript step03-poll-10000 0 cargo run --release -p step03-select -- --variant poll --connections 10000
     transcript step03-epoll-10000 0 cargo run --release -p step03-select -- --variant epoll --connections 10000
-    cargo bench -p step03-select --bench wait >/dev/null 2>&1
-    {
-        cargo run -q -p book-check -- criterion-table target/criterion/step03-select_wait \
-            --columns select,poll,epoll --row-label "idle descriptors (+1 ready)"
-        printf '\nMedian time of one wait call, measured by `cargo bench -p step03-select --bench wait` on a %s.\n' "$machine"
-    } >"$out/step03-wait.md"
-    echo "wrote $out/step03-wait.md"
+    bench cargo bench -p step03-select --bench wait
+    bench_table step03-wait step03-select wait wait select,poll,epoll "idle descriptors (+1 ready)" \
+        "Median time of one wait call"
 }
 
 # Chapter 4
 chapter4() {
     transcript step04-callbacks 0 cargo run --release -p step04-callbacks -- --timeline
     figure step04-callbacks "step04-callbacks, callbacks" cargo run --release -p step04-callbacks --
-
-    # server_session NAME SUBCOMMAND CLIENT: starts a step 4 server, runs the bash CLIENT (which sees
-    # the address as $PORT) against it, and writes the session, as a reader would see it in two
-    # terminals, to $out/NAME.txt.
-    server_session() {
-        local name=$1 subcommand=$2 client=$3
-        local log
-        log=$(mktemp)
-        # shellcheck disable=SC2086 # the subcommand and its options, split into words
-        ./target/release/step04-callbacks $subcommand >"$log" 2>&1 &
-        local pid=$!
-        for _ in $(seq 100); do grep -q '^listening on ' "$log" && break; sleep 0.05; done
-        local addr port reply
-        addr=$(sed -n 's/^listening on //p' "$log")
-        port=${addr##*:}
-        reply=$(PORT=$port bash -c "$client")
-        kill "$pid"
-        wait "$pid" 2>/dev/null || true
-        {
-            printf '# on a %s\n' "$machine"
-            printf '$ cargo run --release -p step04-callbacks -- %s\n%s\n\n' "$subcommand" "$(cat "$log")"
-            printf '# in another terminal:\n$ %s\n%s\n' "${client//\$PORT/$port}" "$reply"
-        } >"$out/$name.txt"
-        rm -f "$log"
-        echo "wrote $out/$name.txt"
-    }
-    server_session step04-hello "hello-server --addr 127.0.0.1:8000" 'for i in 1 2 3; do exec 3<>/dev/tcp/127.0.0.1/$PORT; cat <&3; exec 3<&-; done'
-    server_session step04-echo "echo-server --addr 127.0.0.1:8001" 'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "echo, echo\n" >&3; head -n 1 <&3'
+    session step04-hello 1 "cargo run --release -p step04-callbacks -- hello-server --addr 127.0.0.1:8000" \
+        'for i in 1 2 3; do exec 3<>/dev/tcp/127.0.0.1/$PORT; cat <&3; exec 3<&-; done'
+    session step04-echo 1 "cargo run --release -p step04-callbacks -- echo-server --addr 127.0.0.1:8001" \
+        'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "echo, echo\n" >&3; head -n 1 <&3'
 }
 
 # Chapter 5
@@ -160,14 +338,11 @@ chapter5() {
     transcript step05-trace 0 cargo run --release -p step05-futures -- --connections 2 --trace
     transcript step05-task-vs-future 0 cargo run --release -p step05-futures --example task_vs_future
     transcript step05-first-to-finish 0 cargo run --release -p step05-futures --example first_to_finish
-    cargo bench -p step05-futures --bench machinery >/dev/null 2>&1
+    bench cargo bench -p step05-futures --bench machinery
+    local group
     for group in wake_and_poll spawn_and_finish; do
-        {
-            cargo run -q -p book-check -- criterion-table "target/criterion/step05-futures_$group" \
-                --columns ours,futures-executor,tokio --row-label "count"
-            printf '\nMedian time for the whole count, measured by `cargo bench -p step05-futures --bench machinery` on a %s.\n' "$machine"
-        } >"$out/step05-$group.md"
-        echo "wrote $out/step05-$group.md"
+        bench_table "step05-$group" step05-futures machinery "$group" ours,futures-executor,tokio count \
+            "Median time for the whole count"
     done
 }
 
@@ -181,14 +356,11 @@ chapter6() {
         cargo run --release -p step06-async-await -- --connections 20 --block-ms 200
     transcript step06-block-pool 0 cargo run --release -p step06-async-await -- --connections 20 --block-ms 200 --blocking-pool --timeline
     transcript step06-sizes 0 cargo run --release -p step06-async-await --example future_sizes
-    cargo bench -p step06-async-await --bench ours_vs_tokio >/dev/null 2>&1
+    bench cargo bench -p step06-async-await --bench ours_vs_tokio
+    local group
     for group in fan_out spawn echo; do
-        {
-            cargo run -q -p book-check -- criterion-table "target/criterion/step06-async-await_$group" \
-                --columns ours,tokio --row-label "workload"
-            printf '\nMedian time per run, measured by `cargo bench -p step06-async-await --bench ours_vs_tokio` on a %s.\n' "$machine"
-        } >"$out/step06-$group.md"
-        echo "wrote $out/step06-$group.md"
+        bench_table "step06-$group" step06-async-await ours_vs_tokio "$group" ours,tokio workload \
+            "Median time per run"
     done
 }
 
@@ -202,21 +374,13 @@ chapter7() {
     table step07-memory cargo run --release -p compare -- --connections 10000 \
         --steps step01-blocking/threads,step06-async-await,step07-green-threads,tokio --markdown
     transcript step07-implicit-switch 0 cargo run --release -p step07-green-threads --example implicit_switch
-    cargo bench -p step07-green-threads --bench switch >/dev/null 2>&1
-    local group columns
-    for group in round_trip spawn_and_join fan_out; do
-        case "$group" in
-            round_trip) columns=green-yield,step05-wake-and-poll,os-thread-ping-pong ;;
-            spawn_and_join) columns=green,os-threads ;;
-            fan_out) columns=green,step05-join-all ;;
-        esac
-        {
-            cargo run -q -p book-check -- criterion-table "target/criterion/step07-green-threads_$group" \
-                --columns "$columns" --row-label "count"
-            printf '\nMedian time for the whole count, measured by `cargo bench -p step07-green-threads --bench switch` on a %s.\n' "$machine"
-        } >"$out/step07-$group.md"
-        echo "wrote $out/step07-$group.md"
-    done
+    bench cargo bench -p step07-green-threads --bench switch
+    bench_table step07-round_trip step07-green-threads switch round_trip \
+        green-yield,step05-wake-and-poll,os-thread-ping-pong count "Median time for the whole count"
+    bench_table step07-spawn_and_join step07-green-threads switch spawn_and_join \
+        green,os-threads count "Median time for the whole count"
+    bench_table step07-fan_out step07-green-threads switch fan_out \
+        green,step05-join-all count "Median time for the whole count"
 }
 
 # Interop
@@ -232,16 +396,70 @@ comparing() {
     transcript compare-echo 0 cargo run --release -p compare -- echo
 }
 
+# The commands the book and the README give without showing their output: checked, not written.
+mentioned_commands() {
+    # The README, and the introduction's "what to run".
+    mentioned readme-compare 0 cargo run --release -p compare
+    mentioned readme-threads 0 cargo run --release -p step01-blocking -- --variant threads --timeline
+    mentioned readme-step01 0 cargo run --release -p step01-blocking -- --timeline
+    mentioned readme-step02 0 cargo run --release -p step02-nonblocking -- --timeline
+    mentioned readme-step03 0 cargo run --release -p step03-select -- --variant epoll --timeline
+    mentioned readme-step05 0 cargo run --release -p step05-futures -- --connections 2 --trace
+    mentioned readme-step06 0 cargo run --release -p step06-async-await -- --block-ms 200 --timeline
+    mentioned readme-step07 0 cargo run --release -p step07-green-threads -- --limit 5 --connections 20 --timeline
+    mentioned readme-compare-svg 0 cargo run --release -p compare -- --svg compare.svg
+    rm -f compare.svg
+    # The README's benchmarks, and chapter 1's.
+    mentioned bench-step01-blocking 0 cargo bench -p step01-blocking
+    mentioned bench-step01-thread-cost 0 cargo bench -p step01-blocking --bench thread_cost
+    mentioned bench-step02-nonblocking 0 cargo bench -p step02-nonblocking
+    mentioned bench-step03-select 0 cargo bench -p step03-select
+    mentioned bench-step04-callbacks 0 cargo bench -p step04-callbacks
+    mentioned bench-step05-futures 0 cargo bench -p step05-futures
+    mentioned bench-step06-async-await 0 cargo bench -p step06-async-await
+    mentioned bench-step07-green-threads 0 cargo bench -p step07-green-threads
+    mentioned bench-compare 0 cargo bench -p compare
+    mentioned bench-testbed 0 cargo bench -p testbed
+    session readme-step04-echo 0 "cargo run --release -p step04-callbacks -- echo-server" \
+        'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "ping\n" >&3; head -n 1 <&3'
+    session step05-echo 0 "cargo run --release -p step05-futures -- echo-server" \
+        'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "ping\n" >&3; head -n 1 <&3'
+    session readme-step07-echo 0 "cargo run --release -p step07-green-threads -- echo-server" \
+        'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "ping\n" >&3; head -n 1 <&3'
+    session python-server 0 "cargo run -p testbed -- serve --addr 127.0.0.1:8080" \
+        'curl -s http://127.0.0.1:$PORT/delay/10'
+    # Comparing the steps: "Run it yourself".
+    mentioned compare-repeat 0 cargo run --release -p compare -- --repeat 5 --svg compare.svg
+    rm -f compare.svg
+    mentioned compare-few 0 cargo run --release -p compare -- --connections 10000 --steps poll,epoll,tokio
+    mentioned compare-one-step 0 cargo run --release -p compare -- --steps step05-futures --connections 10000
+    pipeline compare-jq "cargo run --release -p compare -- --connections 1000 --delay-ms 200 --json | jq '.rows[] | {step, variant, wall_ms}'"
+    mentioned compare-echo-small 0 cargo run --release -p compare -- echo --connections 200 --messages 500 --size 64
+    # The run report appendix: a report, drawn.
+    pipeline report-svg "cargo run --release -p step01-blocking -- --variant threads --json > run.json && cargo run -p testbed -- timeline --svg < run.json > run.svg && head -c 4 run.svg && rm run.json run.svg"
+}
+
 # Everything, or only the sections named on the command line (for example: bash book/generate.sh chapter6 comparing).
+sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 chapter7 interop comparing)
 if [ "$#" -eq 0 ]; then
-    set -- chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 chapter7 interop comparing
+    set -- "${sections[@]}"
+    if [ "$mode" = check ]; then
+        set -- "$@" mentioned_commands
+    fi
 fi
 for section in "$@"; do
     case "$section" in
-        chapter[1-7] | interop | comparing) "$section" ;;
+        introduction | chapter[1-7] | interop | comparing | mentioned_commands) "$section" ;;
         *)
-            echo "generate.sh: no section $section (chapter1 to chapter7, interop, comparing)" >&2
+            echo "generate.sh: no section $section (${sections[*]}, mentioned_commands)" >&2
             exit 2
             ;;
     esac
 done
+if [ "${#failures[@]}" -gt 0 ]; then
+    printf 'generate.sh --check: %d command(s) failed or changed shape: %s\n' "${#failures[@]}" "${failures[*]}" >&2
+    exit 1
+fi
+if [ "$mode" = check ]; then
+    echo "generate.sh --check: every command ran and kept its shape"
+fi

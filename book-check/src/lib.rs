@@ -231,6 +231,61 @@ pub fn find_paths(markdown: &str, top_dirs: &[String]) -> Vec<(usize, String)> {
     found
 }
 
+/// The commands a page tells the reader to run, with their line numbers: the `$ ` lines of its
+/// code blocks (typed ones: included transcripts are made by the generator), and spans in
+/// backticks that start with `cargo `. A trailing `# comment` is dropped, and spaces are
+/// collapsed.
+pub fn find_commands(markdown: &str) -> Vec<(usize, String)> {
+    let tidy = |command: &str| {
+        let command = match command.find(" #") {
+            Some(comment) => &command[..comment],
+            None => command,
+        };
+        command.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let mut found = Vec::new();
+    let mut in_code = false;
+    for (index, line) in markdown.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            if let Some(command) = line.strip_prefix("$ ") {
+                found.push((index + 1, tidy(command)));
+            }
+            continue;
+        }
+        for (i, span) in line.split('`').enumerate() {
+            if i % 2 == 1 && span.starts_with("cargo ") {
+                found.push((index + 1, tidy(span)));
+            }
+        }
+    }
+    found
+}
+
+/// Whether `command` is one of the commands of `script` (the generator): it appears there as a
+/// whole, after line continuations are joined and spaces collapsed, ending where the line, a
+/// quote, a pipe, an `&&` or a redirection ends it.
+pub fn script_runs(script: &str, command: &str) -> bool {
+    let joined = script.replace("\\\n", " ");
+    let lines: Vec<String> = joined
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    lines.iter().any(|line| {
+        line.match_indices(command).any(|(at, _)| {
+            let rest = &line[at + command.len()..];
+            rest.is_empty()
+                || rest.starts_with(['"', '\''])
+                || [" |", " &&", " >", " <"]
+                    .iter()
+                    .any(|end| rest.starts_with(end))
+        })
+    })
+}
+
 /// Checks every include and every local image in every Markdown file under `book_src`, every
 /// link between pages (the page exists, and so does the heading the `#id` names), and every
 /// workspace path named in backticks (the file or folder exists).

@@ -145,3 +145,121 @@ fn criterion_estimates_become_a_table() {
         "| K | select | poll | epoll |\n|---:|---:|---:|---:|\n| 10 | 900 ns | 4.5 µs | n/a |\n| 100 | n/a | 34.0 µs | 2.5 ms |\n"
     );
 }
+
+/// Commands the book gives that the generator's check mode does not run, and why each is fine.
+const NOT_RUN_BY_THE_GENERATOR: &[(&str, &str)] = &[
+    (
+        "cargo test",
+        "CI runs `cargo test --workspace`, which includes every narrower `cargo test`",
+    ),
+    (
+        "cargo +nightly miri test",
+        "CI's Miri stage runs it when a nightly toolchain is present",
+    ),
+    (
+        "cargo build",
+        "the generator builds the whole workspace first",
+    ),
+    ("cargo fmt", "a CI stage"),
+    ("cargo clippy", "a CI stage"),
+    ("cargo bench --workspace --no-run", "a CI stage"),
+    (
+        "cargo install mdbook",
+        "CI installs mdbook when it is missing",
+    ),
+    (
+        "mdbook serve book",
+        "CI builds the book with `mdbook build book`",
+    ),
+    (
+        "cargo run -p <step>",
+        "a template: the reader fills in a step",
+    ),
+    (
+        "cargo run --release -p <step>",
+        "a template, against a real server of the reader's choice",
+    ),
+];
+
+/// Every command the book and the README tell the reader to run is one the generator runs
+/// (and so `generate.sh --check` checks in CI), or is on the short list above, with its reason.
+#[test]
+fn every_command_the_book_gives_is_checked() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let script = fs::read_to_string(root.join("book/generate.sh")).unwrap();
+    let mut pages: Vec<_> = fs::read_dir(root.join("book/src"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.push(root.join("README.md"));
+    pages.sort();
+    let mut unchecked = Vec::new();
+    let mut seen = 0;
+    for page in &pages {
+        let text = fs::read_to_string(page).unwrap();
+        for (line, command) in book_check::find_commands(&text) {
+            seen += 1;
+            let exempt = NOT_RUN_BY_THE_GENERATOR.iter().any(|(prefix, _)| {
+                command == *prefix || command.starts_with(&format!("{prefix} "))
+            });
+            if command != "cargo run" && !exempt && !book_check::script_runs(&script, &command) {
+                unchecked.push(format!("{}:{line}: {command}", page.display()));
+            }
+        }
+    }
+    assert!(
+        seen > 20,
+        "found only {seen} commands: is find_commands broken?"
+    );
+    assert!(
+        unchecked.is_empty(),
+        "commands the book gives that book/generate.sh does not run (add them to its \
+         mentioned_commands section, with a shape in book/shapes.txt):\n{}",
+        unchecked.join("\n")
+    );
+}
+
+/// Commands are found in typed code blocks and in backticks, without comments; the generator's
+/// text matches whole commands only, across line continuations and inside quotes.
+#[test]
+fn commands_are_found_and_matched_whole() {
+    let page = "Run `cargo run -p a -- --x` first.\n\n```console\n$ cargo run -p b   # the b step\nout\n```\n";
+    let found = book_check::find_commands(page);
+    assert_eq!(
+        found,
+        [
+            (1, "cargo run -p a -- --x".to_string()),
+            (4, "cargo run -p b".to_string())
+        ]
+    );
+    let script =
+        "transcript x 0 cargo run -p a -- \\\n    --x\nsession y 0 \"cargo run -p b\" 'client'\n";
+    assert!(book_check::script_runs(script, "cargo run -p a -- --x"));
+    assert!(book_check::script_runs(script, "cargo run -p b"));
+    assert!(
+        !book_check::script_runs(script, "cargo run -p a"),
+        "a prefix is not the command"
+    );
+    assert!(!book_check::script_runs(script, "cargo run -p c"));
+}
+
+/// Every file the generator writes into book/src/output is shown by some chapter: an output no
+/// chapter includes is left over from a command that is gone.
+#[test]
+fn every_generated_output_is_used() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src");
+    let mut chapters = String::new();
+    for entry in fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            chapters.push_str(&fs::read_to_string(path).unwrap());
+        }
+    }
+    let unused: Vec<String> = fs::read_dir(src.join("output"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !chapters.contains(&format!("output/{name}")))
+        .collect();
+    assert!(unused.is_empty(), "outputs no chapter includes: {unused:?}");
+}
