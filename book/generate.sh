@@ -388,6 +388,25 @@ interop() {
     transcript interop 0 cargo run --release -p step06-async-await --example interop
 }
 
+# The lifecycle diagram (comparing): one connection's life, drawn from a real step 5 trace.
+lifecycle() {
+    local svg
+    shrink cargo run --release -p step05-futures -- --connections 1 --trace
+    if ! svg=$(quiet "${cmd[@]}" | ./target/release/book-check lifecycle \
+        --title "One connection's life, from step 3 to step 6" \
+        --caption "Drawn from a real run of step 5: \$ ${cmd[*]} | book-check lifecycle" \
+        --caption "on a $machine; the kernel's part is what each traced call implies"); then
+        fail lifecycle "\`${cmd[*]} | book-check lifecycle\` failed"
+        return 0
+    fi
+    if [ "$mode" = check ]; then
+        if [[ "$svg" == "<svg"* ]]; then echo "checked lifecycle"; else fail lifecycle "no SVG came out"; fi
+        return 0
+    fi
+    printf '%s\n' "$svg" >"$out/lifecycle.svg"
+    echo "wrote $out/lifecycle.svg"
+}
+
 # Comparing the steps
 comparing() {
     table compare cargo run --release -p compare -- --repeat 3 --markdown --svg "$out/compare.svg"
@@ -440,7 +459,7 @@ mentioned_commands() {
 }
 
 # Everything, or only the sections named on the command line (for example: bash book/generate.sh chapter6 comparing).
-sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 chapter7 interop comparing)
+sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 chapter7 interop lifecycle comparing)
 if [ "$#" -eq 0 ]; then
     set -- "${sections[@]}"
     if [ "$mode" = check ]; then
@@ -449,7 +468,7 @@ if [ "$#" -eq 0 ]; then
 fi
 for section in "$@"; do
     case "$section" in
-        introduction | chapter[1-7] | interop | comparing | mentioned_commands) "$section" ;;
+        introduction | chapter[1-7] | interop | lifecycle | comparing | mentioned_commands) "$section" ;;
         *)
             echo "generate.sh: no section $section (${sections[*]}, mentioned_commands)" >&2
             exit 2

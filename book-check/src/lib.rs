@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod criterion_table;
+pub mod lifecycle;
 
 use std::fmt;
 use std::fs;

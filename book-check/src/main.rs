@@ -1,5 +1,5 @@
 //! `book-check`'s command line: the book's generator (`book/generate.sh`) uses it to turn
-//! benchmark results into tables.
+//! benchmark results into tables, and a step 5 trace into the lifecycle diagram.
 //!
 //! ```text
 //! cargo run -p book-check -- criterion-table target/criterion/step03-select_wait \
@@ -11,14 +11,46 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: book-check criterion-table GROUP_DIR [--columns A,B,...] [--row-label TEXT]");
+    eprintln!(
+        "usage: book-check criterion-table GROUP_DIR [--columns A,B,...] [--row-label TEXT]\n\
+         \x20      book-check lifecycle --title TEXT [--caption LINE]... < TRACE > SVG"
+    );
     ExitCode::from(2)
+}
+
+/// `lifecycle`: step 5's `--trace` output on stdin, the lifecycle diagram on stdout.
+fn lifecycle(mut args: impl Iterator<Item = String>) -> ExitCode {
+    let (mut title, mut caption) = (String::new(), Vec::new());
+    while let Some(flag) = args.next() {
+        match (flag.as_str(), args.next()) {
+            ("--title", Some(text)) => title = text,
+            ("--caption", Some(line)) => caption.push(line),
+            _ => return usage(),
+        }
+    }
+    let mut trace = String::new();
+    if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut trace) {
+        eprintln!("book-check: error: reading the trace from stdin: {e}");
+        return ExitCode::from(1);
+    }
+    let events = book_check::lifecycle::events(&trace);
+    if events.is_empty() {
+        eprintln!(
+            "book-check: error: no trace lines of connection 0 on stdin (run step 5 with --trace)"
+        );
+        return ExitCode::from(1);
+    }
+    let caption: Vec<&str> = caption.iter().map(String::as_str).collect();
+    print!("{}", book_check::lifecycle::svg(&events, &title, &caption));
+    ExitCode::SUCCESS
 }
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    if args.next().as_deref() != Some("criterion-table") {
-        return usage();
+    match args.next().as_deref() {
+        Some("criterion-table") => {}
+        Some("lifecycle") => return lifecycle(args),
+        _ => return usage(),
     }
     let Some(group_dir) = args.next().map(PathBuf::from) else {
         return usage();

@@ -263,3 +263,42 @@ fn every_generated_output_is_used() {
         .collect();
     assert!(unused.is_empty(), "outputs no chapter includes: {unused:?}");
 }
+
+/// The lifecycle diagram reads step 5's trace: each kind of line lands in its lane, in order,
+/// with the kernel's implied part beside it; other connections and other lines are skipped; the
+/// SVG has a dot per event and marks the long sleep.
+#[test]
+fn a_trace_becomes_the_lifecycle() {
+    use book_check::lifecycle::{Lane, events, svg};
+    let trace = "    1.000 ms  executor: poll main future\n\
+                 \x20   1.011 ms  connection 0: polled\n\
+                 \x20   1.012 ms  connection 1: polled\n\
+                 \x20   1.088 ms  reactor: socket registered as token 0.1\n\
+                 \x20   1.091 ms  connect to 127.0.0.1:4: started\n\
+                 not a trace line\n\
+                 \x20  52.314 ms  reactor: token 0.1 Read ready: wake its task\n\
+                 \x20  52.389 ms  reactor: token 0.1 deregistered\n\
+                 \x20  52.400 ms  executor: poll main future\n";
+    let found = events(trace);
+    let lanes: Vec<Lane> = found.iter().map(|e| e.lane).collect();
+    assert_eq!(
+        lanes,
+        [
+            Lane::Executor,
+            Lane::Code,
+            Lane::Reactor,
+            Lane::Kernel,
+            Lane::Code,
+            Lane::Kernel,
+            Lane::Kernel,
+            Lane::Reactor,
+            Lane::Reactor,
+            Lane::Kernel
+        ],
+        "{found:#?}"
+    );
+    let drawn = svg(&found, "title", &["a caption"]);
+    assert!(drawn.starts_with("<svg") && drawn.ends_with("</svg>\n"));
+    assert_eq!(drawn.matches("<circle").count(), found.len());
+    assert!(drawn.contains("51 ms: the thread sleeps in epoll_wait"));
+}
