@@ -27,6 +27,8 @@ if [ "${1:-}" = "--check" ]; then
     shift
 fi
 failures=()
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 if [ "$mode" = check ]; then
     # Two of the book's commands use them (the introduction's curl, comparing's jq).
     for tool in curl jq; do
@@ -51,7 +53,8 @@ quiet() {
 }
 
 # shrink COMMAND...: sets the array `cmd` to COMMAND, made small in check mode: at most 2,000
-# connections, one repeat, benchmarks run once (criterion's --test), servers on port 0.
+# connections, one repeat, benchmarks run once (criterion's --test), servers on port 0, and
+# files (--svg) written to a scratch folder.
 shrink() {
     cmd=("$@")
     [ "$mode" = check ] || return 0
@@ -61,6 +64,7 @@ shrink() {
             --connections) if [ "${cmd[i + 1]}" -gt 2000 ]; then cmd[i + 1]=2000; fi ;;
             --repeat) cmd[i + 1]=1 ;;
             --addr) cmd[i + 1]="${cmd[i + 1]%:*}:0" ;;
+            --svg) cmd[i + 1]="$scratch/$(basename "${cmd[i + 1]}")" ;; # writes nothing of the book's
         esac
     done
     if [ "${cmd[0]} ${cmd[1]}" = "cargo bench" ]; then
@@ -427,7 +431,6 @@ mentioned_commands() {
     mentioned readme-step06 0 cargo run --release -p step06-async-await -- --block-ms 200 --timeline
     mentioned readme-step07 0 cargo run --release -p step07-green-threads -- --limit 5 --connections 20 --timeline
     mentioned readme-compare-svg 0 cargo run --release -p compare -- --svg compare.svg
-    rm -f compare.svg
     # The README's benchmarks, and chapter 1's.
     mentioned bench-step01-blocking 0 cargo bench -p step01-blocking
     mentioned bench-step01-thread-cost 0 cargo bench -p step01-blocking --bench thread_cost
@@ -449,7 +452,6 @@ mentioned_commands() {
         'curl -s http://127.0.0.1:$PORT/delay/10'
     # Comparing the steps: "Run it yourself".
     mentioned compare-repeat 0 cargo run --release -p compare -- --repeat 5 --svg compare.svg
-    rm -f compare.svg
     mentioned compare-few 0 cargo run --release -p compare -- --connections 10000 --steps poll,epoll,tokio
     mentioned compare-one-step 0 cargo run --release -p compare -- --steps step05-futures --connections 10000
     pipeline compare-jq "cargo run --release -p compare -- --connections 1000 --delay-ms 200 --json | jq '.rows[] | {step, variant, wall_ms}'"
