@@ -87,6 +87,7 @@ impl ConnectionResult {
     }
 }
 
+// ANCHOR: stage
 /// The stages of one connection, for error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -97,6 +98,7 @@ pub enum Stage {
     /// Receiving the response.
     Read,
 }
+// ANCHOR_END: stage
 
 impl Stage {
     /// What the connection was doing, as a phrase: "connecting", ...
@@ -119,6 +121,7 @@ impl fmt::Display for Stage {
     }
 }
 
+// ANCHOR: fetch_error
 /// Why one connection failed.
 #[derive(Debug)]
 pub enum FetchError {
@@ -141,6 +144,7 @@ pub enum FetchError {
     /// The step could not set the connection up at all (no thread could be spawned, say).
     Setup(String),
 }
+// ANCHOR_END: fetch_error
 
 impl FetchError {
     /// An I/O error in `stage`.
@@ -196,6 +200,7 @@ pub fn describe_io_error(e: &io::Error) -> String {
     }
 }
 
+// ANCHOR: connection_record
 /// The record of one connection in progress: a step marks the moments as they happen.
 #[derive(Debug, Clone)]
 pub struct ConnectionRecord {
@@ -216,6 +221,7 @@ pub struct ConnectionRecord {
     /// Response bytes so far.
     bytes: u64,
 }
+// ANCHOR_END: connection_record
 
 impl ConnectionRecord {
     /// Starts the record of connection `id` now.

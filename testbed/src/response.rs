@@ -96,6 +96,7 @@ struct Head {
     content_length: Option<u64>,
 }
 
+// ANCHOR: response_check
 /// An incremental check of one HTTP/1.x response. Feed it every byte read, then finish it at
 /// end-of-file.
 #[derive(Debug)]
@@ -111,6 +112,7 @@ pub struct ResponseCheck {
     /// Body bytes fed so far.
     body_bytes: u64,
 }
+// ANCHOR_END: response_check
 
 impl Default for ResponseCheck {
     fn default() -> Self {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::record::{ConnectionRecord, RunClock};
 use crate::response::{DEFAULT_BODY_LIMIT, ResponseCheck};
 
+// ANCHOR: target
 /// Where one connection goes and what it asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -16,6 +17,7 @@ pub struct Target {
     /// The request path, starting with `/`.
     pub path: String,
 }
+// ANCHOR_END: target
 
 impl Target {
     /// A target whose `Host` header is the address itself (right for the embedded server).
@@ -34,6 +36,7 @@ impl Target {
     }
 }
 
+// ANCHOR: workload
 /// A fan-out to run: one [`Target`] per connection (connection `id` goes to `targets[id]`),
 /// the per-connection deadline, the body limit, and the clock all times are measured on.
 #[derive(Debug, Clone)]
@@ -48,6 +51,7 @@ pub struct Workload {
     /// Time zero of the run.
     pub clock: RunClock,
 }
+// ANCHOR_END: workload
 
 impl Workload {
     /// `connections` connections to the same target. The clock starts now.
