@@ -191,8 +191,8 @@ impl Future for Read<'_> {
 }
 
 impl Drop for Read<'_> {
-    /// A read that is given up (its future dropped: a timeout, a `select!` that chose another
-    /// branch) leaves no waker behind at the reactor.
+    /// A read that is given up (its future dropped: a timeout, a `select` that chose the other
+    /// future) leaves no waker behind at the reactor.
     fn drop(&mut self) {
         let inner = &self.stream.inner;
         inner
