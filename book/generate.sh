@@ -457,6 +457,8 @@ mentioned_commands() {
     mentioned compare-one-step 0 cargo run --release -p compare -- --steps step05-futures --connections 10000
     pipeline compare-jq "cargo run --release -p compare -- --connections 1000 --delay-ms 200 --json | jq '.rows[] | {step, variant, wall_ms}'"
     mentioned compare-echo-small 0 cargo run --release -p compare -- echo --connections 200 --messages 500 --size 64
+    # Comparing's exercise 2 (its solution's loop, at small sizes): the JSON fields it reads exist.
+    pipeline compare-knee 'for n in 100 200; do ./target/release/compare --connections $n --steps threads,epoll --json | jq -c --arg n $n '"'"'.rows[] | {n: $n, variant, wall_ms, max_rss_kib, ok, failed}'"'"'; done'
     # The run report appendix: a report, drawn.
     pipeline report-svg "cargo run --release -p step01-blocking -- --variant threads --json > run.json && cargo run -p testbed -- timeline --svg < run.json > run.svg && head -c 4 run.svg && rm run.json run.svg"
 }

@@ -17,6 +17,7 @@ use nix::poll::PollTimeout;
 
 use step02_nonblocking::connection::{Connection, Wants};
 
+// ANCHOR: watched
 /// Something a waiter can watch: a descriptor, and the direction it is waiting for.
 pub trait Watched: AsFd {
     /// Whether it waits to write or to read.
@@ -28,6 +29,7 @@ impl Watched for Connection {
         Connection::wants(self)
     }
 }
+// ANCHOR_END: watched
 
 // ANCHOR: waiter
 /// A readiness API. All waiting is level-triggered: a descriptor is reported as long as it is

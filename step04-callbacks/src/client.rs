@@ -18,10 +18,10 @@ use testbed::{FetchError, ResponseCheck, Stage};
 use crate::deferred::Deferred;
 use crate::io_loop::IoLoop;
 
+// ANCHOR: connect
 /// The token of the handler an operation is waiting in, if any: what to remove to cancel it.
 pub type Watch = Rc<Cell<Option<Token>>>;
 
-// ANCHOR: connect
 /// Starts a non-blocking connect to `addr`. The deferred fires with the connected stream, or
 /// with the reason it could not connect.
 pub fn connect(

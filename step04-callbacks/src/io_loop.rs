@@ -266,12 +266,12 @@ impl IoLoop {
         });
     }
 
+    // ANCHOR: call_later
     /// Runs `callback` on the next turn of the loop, before it waits again.
     pub fn call_soon(&self, callback: impl FnOnce(&IoLoop) + 'static) {
         self.inner.borrow_mut().soon.push_back(Box::new(callback));
     }
 
-    // ANCHOR: call_later
     /// Runs `callback` once, `delay` from now. Timers fire in deadline order (equal deadlines
     /// in the order they were set); the nearest one bounds how long the loop waits for I/O.
     pub fn call_later(&self, delay: Duration, callback: impl FnOnce(&IoLoop) + 'static) -> TimerId {
