@@ -419,6 +419,42 @@ comparing() {
     transcript compare-echo 0 cargo run --release -p compare -- echo
 }
 
+# The Python programs the chapters show (book/python/): check mode compiles them all and runs
+# the ones that need only Python's standard library against a testbed server, with the port
+# they name (8080) replaced by the server's. (tornado, twisted and gevent are not assumed.)
+python_programs() {
+    [ "$mode" = check ] || return 0
+    local log pid port file name text status
+    log=$(mktemp)
+    ./target/release/testbed serve --addr 127.0.0.1:0 >"$log" 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do grep -q '^listening on ' "$log" && break; sleep 0.05; done
+    port=$(sed -n 's/^listening on 127\.0\.0\.1://p' "$log")
+    for file in book/python/*.py; do
+        name=python-$(basename "$file" .py)
+        if ! python3 -m py_compile "$file" 2>"$scratch/compile.txt"; then
+            fail "$name" "does not compile: $(cat "$scratch/compile.txt")"
+            continue
+        fi
+        case "$name" in
+            python-step04_flood) echo "compiled $name (a load for step 4's echo server, run by hand)"; continue ;;
+            python-step04_* | python-step07_*) echo "compiled $name (needs tornado, twisted or gevent to run)"; continue ;;
+        esac
+        sed "s/8080/$port/g" "$file" >"$scratch/program.py"
+        status=0
+        text=$(timeout 60 python3 "$scratch/program.py" 2>&1) || status=$?
+        if [ "$status" != 0 ]; then
+            fail "$name" "exited with $status: $(head -n 20 <<<"$text")"
+            continue
+        fi
+        check_shape "$name" "$text"
+    done
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    rm -f "$log" book/python/__pycache__/*.pyc
+    rmdir book/python/__pycache__ 2>/dev/null || true
+}
+
 # The commands the book and the README give without showing their output: checked, not written.
 mentioned_commands() {
     # The README, and the introduction's "what to run".
@@ -468,14 +504,14 @@ sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 cha
 if [ "$#" -eq 0 ]; then
     set -- "${sections[@]}"
     if [ "$mode" = check ]; then
-        set -- "$@" mentioned_commands
+        set -- "$@" mentioned_commands python_programs
     fi
 fi
 for section in "$@"; do
     case "$section" in
-        introduction | chapter[1-7] | interop | lifecycle | comparing | mentioned_commands) "$section" ;;
+        introduction | chapter[1-7] | interop | lifecycle | comparing | mentioned_commands | python_programs) "$section" ;;
         *)
-            echo "generate.sh: no section $section (${sections[*]}, mentioned_commands)" >&2
+            echo "generate.sh: no section $section (${sections[*]}, mentioned_commands, python_programs)" >&2
             exit 2
             ;;
     esac

@@ -302,3 +302,39 @@ fn a_trace_becomes_the_lifecycle() {
     assert_eq!(drawn.matches("<circle").count(), found.len());
     assert!(drawn.contains("51 ms: the thread sleeps in epoll_wait"));
 }
+
+/// Rust and Python listings are never typed into the book: every line of a `rust` or `python`
+/// code block is an include (of compiled code, or of a program in book/python/ that
+/// `generate.sh --check` compiles and runs).
+#[test]
+fn listings_are_included_never_typed() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src");
+    let mut typed = Vec::new();
+    for entry in fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        let mut language: Option<String> = None;
+        for (index, line) in text.lines().enumerate() {
+            let fence = line.trim_start();
+            if let Some(info) = fence.strip_prefix("```") {
+                language = match language {
+                    Some(_) => None,
+                    None => Some(info.split(',').next().unwrap_or("").to_string()),
+                };
+                continue;
+            }
+            let listing = matches!(language.as_deref(), Some("rust" | "python"));
+            if listing && !line.trim().is_empty() && !line.trim_start().starts_with("{{#include") {
+                typed.push(format!("{}:{}: {line}", path.display(), index + 1));
+            }
+        }
+    }
+    assert!(
+        typed.is_empty(),
+        "listings typed into the book:\n{}",
+        typed.join("\n")
+    );
+}

@@ -193,10 +193,12 @@ fn connect_on_loopback_is_always_in_progress() {
 /// The call exercise 5 asks for: "here are my sockets and what each one waits for; put me to
 /// sleep until at least one of them can go on, or until `deadline`". Returns the positions in
 /// `interest` of the sockets that can go on: none if the deadline came first.
+// ANCHOR: wait_ready_signature
 pub fn wait_ready(
     interest: &[(BorrowedFd<'_>, Wants)],
     deadline: Option<Instant>,
 ) -> io::Result<Vec<usize>> {
+    // ANCHOR_END: wait_ready_signature
     // One answer exists already: poll(2), which step 3 meets with its siblings.
     let mut fds: Vec<PollFd<'_>> = interest
         .iter()

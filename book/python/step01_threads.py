@@ -1,0 +1,14 @@
+import socket
+import threading
+
+def fetch(i):
+    with socket.create_connection(("127.0.0.1", 8080)) as sock:
+        sock.sendall(b"GET /delay/50 HTTP/1.0\r\n\r\n")
+        while sock.recv(8192):                           # blocks until data or EOF
+            pass
+
+threads = [threading.Thread(target=fetch, args=(i,)) for i in range(100)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()

@@ -1,0 +1,20 @@
+import asyncio
+
+async def fetch(host, port, path):
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(f"GET {path} HTTP/1.0\r\n\r\n".encode())
+    await writer.drain()
+    response = await reader.read()          # to end-of-file
+    writer.close()
+    await writer.wait_closed()
+    return response
+
+async def main():
+    limit = asyncio.Semaphore(5)            # as with --connections 20 --limit 5
+    async def limited(i):
+        async with limit:
+            return await asyncio.wait_for(fetch("127.0.0.1", 8080, "/delay/50"), 10)
+    # return_exceptions: a failed connection is a result, not the end of the run
+    return await asyncio.gather(*(limited(i) for i in range(20)), return_exceptions=True)
+
+asyncio.run(main())                          # cargo run -p testbed -- serve --addr 127.0.0.1:8080
