@@ -176,17 +176,22 @@ fn a_busy_future_hides_io_without_turns() {
         // A one-connection server that answers at once, and says when it has.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
+        let (go, go_rx) = std::sync::mpsc::channel();
         let (answered_tx, answered) = std::sync::mpsc::channel();
         let server = std::thread::spawn(move || {
             let (mut socket, _) = listener.accept().unwrap();
+            go_rx.recv().unwrap();
             std::io::Write::write_all(&mut socket, b"the answer").unwrap();
             answered_tx.send(()).unwrap();
             socket // kept open until joined
         });
         let outcome = block_on_with(polls_between_turns, async move {
             let mut stream = TcpStream::connect(addr).await.expect("connect");
-            // Blocking the executor on purpose: from here on the answer is in our socket's
-            // receive buffer, and only the reactor can tell the read so.
+            // The answer is sent only now, while this task runs and the reactor cannot turn,
+            // so no turn before the race can have seen it. Blocking the executor on purpose:
+            // from here on the answer is in our socket's receive buffer, and only the
+            // reactor can tell the read so.
+            go.send(()).unwrap();
             answered.recv().unwrap();
             let spins = Cell::new(0u64);
             let busy = futures::future::poll_fn(|cx| {

@@ -2,7 +2,6 @@
 //! many tasks connecting and reading at once all finish. A lost wakeup would leave a task
 //! waiting forever: each run is bounded, so it would fail, not hang.
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use step05_futures::net::TcpStream;
@@ -12,12 +11,11 @@ use testbed::{ServerConfig, ServerHandle};
 
 /// Runs `run` on its own thread and fails if it does not finish within `limit`.
 fn bounded<T: Send + 'static>(limit: Duration, run: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(run());
-    });
-    rx.recv_timeout(limit)
-        .expect("did not finish: a task is waiting for a wake that never comes")
+    testbed::faults::within(
+        limit,
+        "the run (a task waiting for a wake that never comes?)",
+        run,
+    )
 }
 
 /// A small deterministic generator.

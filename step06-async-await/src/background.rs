@@ -22,15 +22,7 @@ use std::task::{Context, Poll, Waker};
 use futures::io::{AsyncRead, AsyncWrite};
 use mio::{Events, Interest, Token};
 use slab::Slab;
-
-/// A direction of readiness: its index in [`SourceState::directions`].
-#[derive(Debug, Clone, Copy)]
-enum Direction {
-    /// Reading.
-    Read = 0,
-    /// Writing, or a connect finishing.
-    Write = 1,
-}
+use step05_futures::reactor::Direction;
 
 /// One direction of one socket, as in step 5: did the kernel say ready, how many times, and who
 /// waits.

@@ -16,15 +16,7 @@ use testbed::{ResponseCheck, Workload};
 /// instead of hanging it. (A guard against hangs, not a timing check: every case takes
 /// milliseconds.)
 fn unless_it_hangs<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("no result within a minute: a wake-up was lost"),
-    }
+    testbed::faults::within(Duration::from_secs(60), "the test (a wake-up was lost?)", f)
 }
 
 /// Runs the case whose I/O and executor contain these words.

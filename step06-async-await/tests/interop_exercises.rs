@@ -19,17 +19,10 @@ use testbed::server::delay_response;
 use testbed::{ResponseCheck, ServerConfig, ServerHandle, Target, Workload};
 
 /// Runs `f` on a thread and waits at most a minute for it: a lost wake-up fails the test
-/// instead of hanging it (a guard against hangs, not a timing check).
+/// instead of hanging it. (A guard against hangs, not a timing check: every case takes
+/// milliseconds.)
 fn unless_it_hangs<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("no result within a minute: a wake-up was lost"),
-    }
+    testbed::faults::within(Duration::from_secs(60), "the test (a wake-up was lost?)", f)
 }
 
 /// A response check as the workloads make them.

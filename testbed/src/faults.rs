@@ -53,6 +53,25 @@ fn server() -> ServerHandle {
     ServerHandle::start(config).expect("start the fault suite's delay server")
 }
 
+/// Runs `run` on a thread of its own and waits at most `limit` for its result: a test's guard
+/// against hangs (a lost wake-up fails the test instead of hanging it), not a timing check.
+/// A panic in `run` is resumed here; running out of time panics, naming `what` did not finish.
+pub fn within<T: Send + 'static>(
+    limit: Duration,
+    what: &str,
+    run: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)));
+    });
+    match rx.recv_timeout(limit) {
+        Ok(Ok(value)) => value,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => panic!("{what} did not finish within {limit:?}"),
+    }
+}
+
 /// Runs `fan_out` on its own thread under the watchdog, then checks that every connection has
 /// exactly one result, and returns them sorted by id.
 pub fn run_watched<F>(fan_out: F, workload: Workload) -> Vec<ConnectionResult>
@@ -60,21 +79,11 @@ where
     F: FnOnce(&Workload) -> Vec<ConnectionResult> + Send + 'static,
 {
     let n = workload.len();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(fan_out(&workload));
-    });
-    let mut results = match rx.recv_timeout(WATCHDOG) {
-        Ok(results) => results,
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!(
-                "the fan-out did not finish within {WATCHDOG:?}: a connection hangs, or a failure stopped the others"
-            )
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            panic!("the fan-out panicked (see its message above)")
-        }
-    };
+    let mut results = within(
+        WATCHDOG,
+        "the fan-out (a connection hangs, or a failure stopped the others)",
+        move || fan_out(&workload),
+    );
     results.sort_by_key(|r| r.id);
     let ids: Vec<usize> = results.iter().map(|r| r.id).collect();
     assert_eq!(
