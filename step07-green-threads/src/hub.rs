@@ -114,6 +114,9 @@ struct Hub {
     /// woken from another OS thread): while there are any, "nothing can wake anyone" is not
     /// a deadlock the hub can be sure of.
     foreign_waits: usize,
+    /// Set when `run` has begun to unwind the green threads left at its end: none of them
+    /// will be resumed again, so none may park.
+    finishing: bool,
 }
 
 thread_local! {
@@ -147,6 +150,9 @@ pub struct JoinHandle<T> {
 impl<T> JoinHandle<T> {
     /// Waits (switching to the hub) until the green thread has finished; returns what it
     /// returned, or `Err` with the panic's payload if it panicked (as `std::thread::join`).
+    /// If it has not finished and this green thread may not wait (a [`CannotPark`]: say, in a
+    /// destructor while a panic unwinds), returns `Err` at once, with the `CannotPark` as the
+    /// payload.
     pub fn join(self) -> std::thread::Result<T> {
         park_until(|cx| {
             let mut slot = self.slot.borrow_mut();
@@ -158,6 +164,7 @@ impl<T> JoinHandle<T> {
                 }
             }
         })
+        .unwrap_or_else(|refused| Err(Box::new(refused.or_panic_if_misused())))
     }
 
     /// Whether the green thread has finished.
@@ -233,27 +240,130 @@ where
 /// Waits, on the current green thread, until `poll` says `Ready`: polls it once; while it
 /// says `Pending` (having left the waker it was given wherever the awaited thing will find
 /// it), switches to the hub, and polls again when resumed. This is step 5's `block_on` for one
-/// stack: every blocking-looking call of this crate is built on it. Panics outside a green
-/// thread.
-pub fn park_until<T>(mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T {
-    let waker = switch::current_waker().expect(
-        "a green thread's blocking call outside a green thread: call it inside step07_green_threads::run",
-    );
+/// stack: every blocking-looking call of this crate is built on it.
+///
+/// When the answer is `Pending` but this code may not switch (see [`CannotPark`]: a panic is
+/// unwinding, `run` is unwinding its leftover green threads, or no green thread is running),
+/// it returns `Err` instead of waiting. The waker the poll left behind then stays where it
+/// was left: take it back if it matters.
+///
+/// The hub's deadlock check ([`run`]'s `LoopExit`) assumes the waker stays on this OS thread
+/// (at the reactor, or in something other green threads will touch). For a wake that comes
+/// from another OS thread, wait with [`wait_future`], which the hub counts.
+pub fn park_until<T>(mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>) -> Result<T, CannotPark> {
+    let running = switch::current_waker().is_some();
+    let waker = own_waker();
     let mut cx = Context::from_waker(&waker);
     loop {
         if let Poll::Ready(value) = poll(&mut cx) {
-            return value;
+            return Ok(value);
+        }
+        if let Some(refused) = CannotPark::now(running) {
+            return Err(refused);
         }
         switch::switch_to_hub();
     }
 }
 // ANCHOR_END: park_until
 
-/// Lets the other ready green threads run, then comes back (gevent's `sleep(0)`).
+/// The waker `park_until` polls with: the running green thread's; with none running, one that
+/// does nothing (a single poll may still find the thing there: a finished green thread, a set
+/// event; if not, there is no one to wake). Wait lists compare with it to take it back.
+pub(crate) fn own_waker() -> Waker {
+    switch::current_waker().unwrap_or_else(|| Waker::noop().clone())
+}
+
+// ANCHOR: cannot_park
+/// Why a green thread's blocking call returned without waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CannotPark {
+    /// A panic is unwinding on this OS thread: the call is in a destructor that the unwind
+    /// runs. Switching now would let the other green threads run while std counts this OS
+    /// thread as panicking (it keeps one count per OS thread, not per green thread): their
+    /// `std::thread::panicking()` would say `true`, and a `Mutex` they unlock would be
+    /// poisoned.
+    Unwinding,
+    /// [`run`] is unwinding the green threads still alive at its end: none of them will ever be
+    /// resumed, so there is no one to come back to.
+    Finishing,
+    /// No green thread is running: the call was made outside [`run`] (or on the hub's own
+    /// stack). A misuse: the calls that have no error to return panic on it.
+    NoGreenThread,
+}
+
+impl CannotPark {
+    /// Whether the running code may not switch now, and why. (`in_green_thread`: whether a
+    /// green thread is running.)
+    fn now(in_green_thread: bool) -> Option<CannotPark> {
+        let finishing = HUB.with(|hub| {
+            hub.borrow()
+                .as_ref()
+                .is_some_and(|hub| hub.try_borrow().is_ok_and(|hub| hub.finishing))
+        });
+        if finishing {
+            Some(CannotPark::Finishing)
+        } else if std::thread::panicking() {
+            Some(CannotPark::Unwinding)
+        } else if !in_green_thread {
+            Some(CannotPark::NoGreenThread)
+        } else {
+            None
+        }
+    }
+
+    /// For the calls that have no error to return (they return at once instead): panics on
+    /// [`CannotPark::NoGreenThread`], which is a mistake to point out, not a moment to live
+    /// through.
+    pub(crate) fn or_panic_if_misused(self) -> CannotPark {
+        if self == CannotPark::NoGreenThread {
+            panic!("{self}");
+        }
+        self
+    }
+}
+
+impl std::fmt::Display for CannotPark {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CannotPark::Unwinding => {
+                "a green thread cannot wait while a panic unwinds (in a destructor): the other \
+                 green threads would run as if they were panicking"
+            }
+            CannotPark::Finishing => {
+                "a green thread cannot wait while run unwinds the green threads left at its end: \
+                 none of them will run again"
+            }
+            CannotPark::NoGreenThread => {
+                "a green thread's blocking call with no green thread running: call it inside \
+                 step07_green_threads::run"
+            }
+        })
+    }
+}
+
+impl std::error::Error for CannotPark {}
+
+/// For the calls that fail with `io::Error` (the sockets, `Pool::try_spawn`): the
+/// `CannotPark` is the error's inner error.
+impl From<CannotPark> for io::Error {
+    fn from(refused: CannotPark) -> io::Error {
+        io::Error::other(refused)
+    }
+}
+// ANCHOR_END: cannot_park
+
+/// Lets the other ready green threads run, then comes back (gevent's `sleep(0)`). Returns at
+/// once if this green thread may not switch now ([`CannotPark`]).
 pub fn yield_now() {
-    let waker = switch::current_waker().expect("yield_now outside a green thread");
-    waker.wake_by_ref();
-    switch::switch_to_hub();
+    let running = switch::current_waker();
+    if let Some(refused) = CannotPark::now(running.is_some()) {
+        refused.or_panic_if_misused();
+        return;
+    }
+    if let Some(waker) = running {
+        waker.wake_by_ref();
+        switch::switch_to_hub();
+    }
 }
 
 /// A timer of the current reactor, removed when dropped (also when a green thread's stack is
@@ -286,31 +396,44 @@ impl Drop for Timer {
 }
 
 /// Blocks the current green thread for `duration`; the others run meanwhile (gevent's
-/// `sleep`). `sleep(Duration::ZERO)` is [`yield_now`].
+/// `sleep`). `sleep(Duration::ZERO)` is [`yield_now`]. Returns at once, without sleeping, if
+/// this green thread may not switch now ([`CannotPark`]: in a destructor during an unwind).
 pub fn sleep(duration: Duration) {
     if duration.is_zero() {
         return yield_now();
     }
-    let Some(deadline) = Instant::now().checked_add(duration) else {
+    let slept = match Instant::now().checked_add(duration) {
+        Some(deadline) => {
+            let timer = Timer::at(deadline);
+            park_until(|cx| timer.poll_fired(cx))
+        }
         // Further than the clock can count: a sleep that never ends.
-        return park_until(|_| Poll::Pending);
+        None => park_until(|_| Poll::Pending),
     };
-    let timer = Timer::at(deadline);
-    park_until(|cx| timer.poll_fired(cx));
+    if let Err(refused) = slept {
+        refused.or_panic_if_misused();
+    }
 }
 
 /// Waits, on the current green thread, for any future: a step 5 or step 6 future, or one of
-/// another library's that its own threads will wake. Other green threads run meanwhile.
-pub fn wait_future<F: Future>(future: F) -> F::Output {
+/// another library's that its own threads will wake. Other green threads run meanwhile. While
+/// it waits, the hub cannot tell a deadlock from a wake that will come from another thread,
+/// so it does not call one (see [`run`]). `Err` if this green thread may not wait now
+/// ([`CannotPark`]); the future is dropped then, unfinished.
+pub fn wait_future<F: Future>(future: F) -> Result<F::Output, CannotPark> {
     /// Counts this wait as one the hub cannot see into, for as long as it lasts.
-    struct Foreign(Rc<RefCell<Hub>>);
+    struct Foreign(Option<Rc<RefCell<Hub>>>);
     impl Drop for Foreign {
         fn drop(&mut self) {
-            self.0.borrow_mut().foreign_waits -= 1;
+            if let Some(hub) = &self.0 {
+                hub.borrow_mut().foreign_waits -= 1;
+            }
         }
     }
-    let hub = hub();
-    hub.borrow_mut().foreign_waits += 1;
+    let hub = HUB.with(|hub| hub.borrow().clone());
+    if let Some(hub) = &hub {
+        hub.borrow_mut().foreign_waits += 1;
+    }
     let _foreign = Foreign(hub);
     let mut future = std::pin::pin!(future);
     park_until(|cx| future.as_mut().poll(cx))
@@ -369,6 +492,9 @@ struct HubGuard(Rc<RefCell<Hub>>);
 
 impl Drop for HubGuard {
     fn drop(&mut self) {
+        // From now on no green thread runs again: a blocking call in a destructor returns at
+        // once (CannotPark::Finishing) instead of switching to a hub that is gone.
+        self.0.borrow_mut().finishing = true;
         loop {
             let threads = std::mem::take(&mut self.0.borrow_mut().threads);
             if threads.is_empty() {
@@ -391,8 +517,13 @@ pub fn run<T: 'static>(main: impl FnOnce() -> T + 'static) -> T {
 /// Runs `main` on a green thread, with a hub and a reactor on this OS thread, until it returns;
 /// green threads it spawns run alongside it, on stacks of `stack_size` bytes. Returns what
 /// `main` returns (a panic in `main` is resumed here). Green threads still alive at the end are
-/// unwound and dropped. Panics if every green thread waits for something no one can cause
-/// (gevent's `LoopExit`), and if called inside another `run`.
+/// unwound and dropped; a blocking call in their destructors returns at once
+/// ([`CannotPark::Finishing`]). Panics if called inside another `run`, and if every green
+/// thread waits for something no one can cause (gevent's `LoopExit`): nothing is queued,
+/// nothing waits at the reactor, and no green thread is in [`wait_future`]. A waker handed to
+/// another OS thread from [`park_until`] is invisible to that check; wait for such a wake with
+/// `wait_future`, as gevent wants such wakes to come through its hub's thread pool or an
+/// async watcher.
 pub fn run_with_stack<T: 'static>(stack_size: usize, main: impl FnOnce() -> T + 'static) -> T {
     assert!(
         HUB.with(|hub| hub.borrow().is_none()),
@@ -413,6 +544,7 @@ pub fn run_with_stack<T: 'static>(stack_size: usize, main: impl FnOnce() -> T + 
         stack_size,
         stacks: Vec::new(),
         foreign_waits: 0,
+        finishing: false,
     }));
     HUB.with(|current| *current.borrow_mut() = Some(Rc::clone(&hub)));
     // Dropped in reverse order: the green threads go first, while the reactor is installed.
@@ -451,7 +583,9 @@ pub fn run_with_stack<T: 'static>(stack_size: usize, main: impl FnOnce() -> T + 
         {
             panic!(
                 "every green thread is waiting, and for nothing a socket, a timer or another \
-                 thread could bring: they would wait forever (gevent's LoopExit)"
+                 thread could bring: they would wait forever (gevent's LoopExit). (A wake that \
+                 comes from another OS thread must be waited for with hub::wait_future, \
+                 which the hub counts; park_until's wakers are taken to stay on this thread.)"
             );
         }
         let timeout = if nothing_queued {

@@ -21,7 +21,6 @@ use mio::event::Source;
 use step05_futures::reactor::{Direction, Reactor};
 
 use crate::hub::{Timer, park_until};
-use crate::switch;
 
 /// A non-blocking socket registered with the current hub's reactor; deregistered when dropped.
 struct Socket<S: Source> {
@@ -63,22 +62,15 @@ impl<S: Source> Socket<S> {
     // ANCHOR: blocking
     /// Runs the non-blocking `op` until it does not say `WouldBlock`, parking this green thread
     /// in between; after `timeout` (if any), fails with `TimedOut`. To the caller, this is a
-    /// blocking call.
+    /// blocking call. Where it would have to wait but may not (a [`CannotPark`](crate::hub::CannotPark): a destructor
+    /// during an unwind, or no green thread running), it fails with that as the error's inner
+    /// error: a panic there could abort the process.
     fn blocking<T>(
         &self,
         direction: Direction,
         timeout: Option<Duration>,
         mut op: impl FnMut(&S) -> io::Result<T>,
     ) -> io::Result<T> {
-        if !switch::in_green_thread() {
-            // Outside `run`, or in a destructor while `run` unwinds the green threads it left:
-            // there is no green thread to park. An error, not a panic (a panic during an
-            // unwind would abort the process).
-            return Err(io::Error::other(
-                "a green socket call with no green thread running (outside run, or while run \
-                 unwinds the green threads left at its end)",
-            ));
-        }
         let busy = &self.busy[direction as usize];
         if busy.replace(true) {
             let doing = match direction {
@@ -132,9 +124,9 @@ impl<S: Source> Socket<S> {
                 }
             }
         });
-        // Timed out or not, no waker of ours stays behind at the reactor.
+        // Timed out, refused or not, no waker of ours stays behind at the reactor.
         self.reactor.borrow_mut().drop_waker(self.token, direction);
-        result
+        result.unwrap_or_else(|refused| Err(io::Error::other(refused)))
     }
     // ANCHOR_END: blocking
 }

@@ -64,12 +64,6 @@ pub(crate) fn current_waker() -> Option<Waker> {
     RUNNING.with(|running| running.borrow().as_ref().map(|r| r.waker.clone()))
 }
 
-/// Whether a green thread is running (and so may park). False in plain code, in the hub, and
-/// while the hub unwinds the green threads left at the end of `run`.
-pub(crate) fn in_green_thread() -> bool {
-    RUNNING.with(|running| running.borrow().is_some())
-}
-
 // ANCHOR: switch_to_hub
 /// Suspends the running green thread and returns to the hub; returns when the hub resumes
 /// this green thread. Panics if no green thread is running.

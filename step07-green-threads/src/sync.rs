@@ -14,13 +14,20 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::hub::{JoinHandle, Timer, park_until, try_spawn};
+use crate::hub::{self, CannotPark, JoinHandle, Timer, park_until, try_spawn};
 
 /// Adds `cx`'s waker to `waiters`, unless it is there already (a green thread woken for
 /// nothing comes back with the same waker).
 fn add_waiter(waiters: &mut Vec<Waker>, cx: &Context<'_>) {
     if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
         waiters.push(cx.waker().clone());
+    }
+}
+
+/// [`add_waiter`] for a queue: the waker joins the back, unless it is in the queue already.
+fn add_to_queue(queue: &mut VecDeque<Waker>, cx: &Context<'_>) {
+    if !queue.iter().any(|w| w.will_wake(cx.waker())) {
+        queue.push_back(cx.waker().clone());
     }
 }
 
@@ -69,31 +76,39 @@ impl Event {
         self.state.borrow().set
     }
 
-    /// Blocks this green thread until the event is set.
-    pub fn wait(&self) {
-        park_until(|cx| self.poll_set(cx));
+    /// Blocks this green thread until the event is set; says whether it is (as gevent's
+    /// `Event.wait` does). `false` only if it was not set and this green thread may not wait
+    /// now ([`CannotPark`](crate::hub::CannotPark): in a destructor during an unwind).
+    pub fn wait(&self) -> bool {
+        self.wait_until(None)
     }
 
     /// Blocks this green thread until the event is set or `timeout` has passed; says whether
     /// it was set.
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        let Some(timer) = Instant::now().checked_add(timeout).map(Timer::at) else {
-            self.wait();
-            return true;
-        };
-        let was_set = park_until(|cx| match self.poll_set(cx) {
-            Poll::Ready(()) => Poll::Ready(true),
-            Poll::Pending => timer.poll_fired(cx).map(|()| false),
+        self.wait_until(Instant::now().checked_add(timeout))
+    }
+
+    /// Waits until the event is set or `deadline` (if any) has passed.
+    fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        let timer = deadline.map(Timer::at);
+        let was_set = park_until(|cx| match (self.poll_set(cx), &timer) {
+            (Poll::Ready(()), _) => Poll::Ready(true),
+            (Poll::Pending, Some(timer)) => timer.poll_fired(cx).map(|()| false),
+            (Poll::Pending, None) => Poll::Pending,
+        })
+        .unwrap_or_else(|refused| {
+            refused.or_panic_if_misused();
+            false
         });
         if !was_set {
-            // Timed out: take our waker back, or `set` would wake a green thread that has
-            // stopped waiting (and the list would grow with every timeout).
-            if let Some(ours) = crate::switch::current_waker() {
-                self.state
-                    .borrow_mut()
-                    .waiters
-                    .retain(|waiter| !waiter.will_wake(&ours));
-            }
+            // Timed out, or could not wait: take our waker back, or `set` would wake a green
+            // thread that has stopped waiting (and the list would grow with every timeout).
+            let ours = hub::own_waker();
+            self.state
+                .borrow_mut()
+                .waiters
+                .retain(|waiter| !waiter.will_wake(&ours));
         }
         was_set
     }
@@ -123,10 +138,30 @@ struct PoolState {
     running: usize,
     /// Green threads waiting in `spawn` for a free place, woken in the order they came (a
     /// green thread arriving before the woken one has run may take the place first; the woken
-    /// one then queues again).
+    /// one then queues again). Only green threads still waiting are here: each takes its
+    /// waker out when its wait ends, however it ends ([`Leave`]), so that a freed place never
+    /// goes to a waker nobody waits behind.
     spawners: VecDeque<Waker>,
-    /// Green threads waiting in `join` for the pool to be empty.
-    joiners: Vec<Waker>,
+    /// Green threads waiting in `join` for the pool to be empty (likewise).
+    joiners: VecDeque<Waker>,
+}
+
+/// Takes a green thread's waker out of one of a pool's wait lists when dropped: when its wait
+/// ends, because it got what it waited for, could not wait, or was unwound.
+struct Leave<'a> {
+    /// The pool.
+    pool: &'a Pool,
+    /// The list: the spawners' or the joiners'.
+    list: fn(&mut PoolState) -> &mut VecDeque<Waker>,
+    /// The waker the wait leaves in the list (the running green thread's).
+    waker: Waker,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        let mut state = self.pool.state.borrow_mut();
+        (self.list)(&mut state).retain(|w| !w.will_wake(&self.waker));
+    }
 }
 
 // ANCHOR: pool
@@ -147,7 +182,7 @@ impl Drop for Place {
             state.running -= 1;
             let mut woken: Vec<Waker> = state.spawners.pop_front().into_iter().collect();
             if state.running == 0 {
-                woken.append(&mut state.joiners);
+                woken.extend(state.joiners.drain(..));
             }
             woken
         };
@@ -166,28 +201,30 @@ impl Pool {
                 size,
                 running: 0,
                 spawners: VecDeque::new(),
-                joiners: Vec::new(),
+                joiners: VecDeque::new(),
             })),
         }
     }
 
-    /// Blocks this green thread until the pool has a free place, then starts `f` in it.
+    /// Blocks this green thread until the pool has a free place, then starts `f` in it. Fails
+    /// if the green thread cannot be created, or if the pool is full and this green thread may
+    /// not wait now (a [`CannotPark`](crate::hub::CannotPark), as the error's inner error).
     pub fn try_spawn<F, T>(&self, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + 'static,
         T: 'static,
     {
+        let _leave = self.leave_on_drop(|state| &mut state.spawners);
         park_until(|cx| {
             let mut state = self.state.borrow_mut();
             if state.running < state.size {
                 state.running += 1;
                 return Poll::Ready(());
             }
-            if !state.spawners.iter().any(|w| w.will_wake(cx.waker())) {
-                state.spawners.push_back(cx.waker().clone());
-            }
+            add_to_queue(&mut state.spawners, cx);
             Poll::Pending
-        });
+        })
+        .map_err(|refused| io::Error::other(refused.or_panic_if_misused()))?;
         let place = Place(self.clone());
         try_spawn(move || {
             let _place = place;
@@ -195,7 +232,8 @@ impl Pool {
         })
     }
 
-    /// [`Pool::try_spawn`], panicking if the green thread cannot be created.
+    /// [`Pool::try_spawn`], panicking if the green thread cannot be created (or the pool is
+    /// full and this green thread may not wait: use `try_spawn` in destructors).
     pub fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
     where
         F: FnOnce() -> T + 'static,
@@ -205,16 +243,30 @@ impl Pool {
             .unwrap_or_else(|e| panic!("cannot create a green thread's stack: {e}"))
     }
 
-    /// Blocks this green thread until every green thread of the pool has finished.
-    pub fn join(&self) {
+    /// Blocks this green thread until every green thread of the pool has finished; says
+    /// whether they have (as gevent's `Pool.join` does): `false` only if this green thread
+    /// may not wait now ([`CannotPark`](crate::hub::CannotPark)).
+    pub fn join(&self) -> bool {
+        let _leave = self.leave_on_drop(|state| &mut state.joiners);
         park_until(|cx| {
             let mut state = self.state.borrow_mut();
             if state.running == 0 {
                 return Poll::Ready(());
             }
-            add_waiter(&mut state.joiners, cx);
+            add_to_queue(&mut state.joiners, cx);
             Poll::Pending
-        });
+        })
+        .map_err(CannotPark::or_panic_if_misused)
+        .is_ok()
+    }
+
+    /// A guard that takes the running green thread's waker out of `list` when dropped.
+    fn leave_on_drop(&self, list: fn(&mut PoolState) -> &mut VecDeque<Waker>) -> Leave<'_> {
+        Leave {
+            pool: self,
+            list,
+            waker: hub::own_waker(),
+        }
     }
 
     /// How many more green threads could start now without waiting.

@@ -184,7 +184,7 @@ mod queue {
     use std::rc::Rc;
     use std::task::{Poll, Waker};
 
-    use step07_green_threads::hub::park_until;
+    use step07_green_threads::hub::{CannotPark, park_until};
 
     /// The items and the green threads waiting for one.
     struct State<T> {
@@ -228,9 +228,10 @@ mod queue {
             }
         }
 
-        /// Takes the oldest item, parking this green thread until there is one.
-        pub fn get(&self) -> T {
-            let (item, next) = park_until(|cx| {
+        /// Takes the oldest item, parking this green thread until there is one (`Err` if it
+        /// may not wait now: in a destructor during an unwind).
+        pub fn get(&self) -> Result<T, CannotPark> {
+            let waited = park_until(|cx| {
                 let mut state = self.state.borrow_mut();
                 match state.items.pop_front() {
                     Some(item) => {
@@ -252,10 +253,23 @@ mod queue {
                     }
                 }
             });
+            let (item, next) = match waited {
+                Ok(got) => got,
+                Err(refused) => {
+                    // Could not wait: take our waker back, or a later `put` would spend its
+                    // wake on it. (A poll that is ready at once hands us that very waker.)
+                    let ours = park_until(|cx| Poll::Ready(cx.waker().clone()))?;
+                    self.state
+                        .borrow_mut()
+                        .getters
+                        .retain(|w| !w.will_wake(&ours));
+                    return Err(refused);
+                }
+            };
             if let Some(waker) = next {
                 waker.wake();
             }
-            item
+            Ok(item)
         }
     }
 }
@@ -273,7 +287,7 @@ fn queue_feeds_three_consumers_in_turn() {
                 let queue = queue.clone();
                 spawn(move || {
                     let mut got = Vec::new();
-                    while let Some(item) = queue.get() {
+                    while let Ok(Some(item)) = queue.get() {
                         got.push(item);
                     }
                     got
@@ -312,7 +326,7 @@ fn queue_with_no_producer_left_is_a_loop_exit() {
             let consumers: Vec<_> = (0..3)
                 .map(|_| {
                     let queue = queue.clone();
-                    spawn(move || while queue.get() < u32::MAX {})
+                    spawn(move || while queue.get().unwrap() < u32::MAX {})
                 })
                 .collect();
             let producer = spawn(move || {
@@ -370,7 +384,7 @@ mod deadline {
 
     /// The running green thread's waker: `park_until` hands it to a poll that returns at once.
     fn current() -> Waker {
-        park_until(|cx| Poll::Ready(cx.waker().clone()))
+        park_until(|cx| Poll::Ready(cx.waker().clone())).expect("ready at the first poll")
     }
 
     /// Removes an entry when its scope ends (returning or unwinding).
@@ -436,7 +450,7 @@ mod deadline {
                 return Poll::Ready(Err(killed_error()));
             }
             poll(cx).map(Ok)
-        })
+        })?
     }
 
     /// Kills a green thread spawned by [`spawn_killable`].
@@ -597,7 +611,8 @@ fn step06_futures_on_the_hub_use_its_reactor() {
                 spawn(move || {
                     let began = Instant::now();
                     let check = testbed::ResponseCheck::new(1 << 20);
-                    let got = wait_future(step06_async_await::net::get(&target, check));
+                    let got = wait_future(step06_async_await::net::get(&target, check))
+                        .expect("an ordinary green thread may wait");
                     (began, Instant::now(), got)
                 })
             })
@@ -662,7 +677,8 @@ fn finished_during_library_call(on_os_thread: bool) -> usize {
             let bytes = if on_os_thread {
                 let (tx, rx) = futures::channel::oneshot::channel();
                 std::thread::spawn(move || tx.send(std_get(addr, "/delay/500")));
-                wait_future(rx).expect("the thread sends before it ends")
+                let sent = wait_future(rx).expect("an ordinary green thread may wait");
+                sent.expect("the thread sends before it ends")
             } else {
                 std_get(addr, "/delay/500") // blocks the OS thread: the hub and everyone
             };

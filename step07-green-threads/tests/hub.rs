@@ -170,12 +170,52 @@ fn a_pool_runs_at_most_its_size() {
     assert_eq!((most, finished), (3, 10));
 }
 
+/// A spawner woken for nothing while queued, that finds a free place and takes it, leaves no
+/// copy of its waker in the pool's queue: the next freed place goes to the green thread still
+/// waiting behind it. (Before the fix, B's stale waker took that wake, A waited forever, and
+/// the hub gave up with its LoopExit panic.)
+#[test]
+fn a_pool_hands_a_freed_place_to_a_green_thread_still_waiting() {
+    let (a, b) = run(|| {
+        let pool = Pool::new(1);
+        let stash: Rc<RefCell<Option<std::task::Waker>>> = Rc::default();
+        // The place's holder: just before it ends, a spurious wake for B (any stray copy of a
+        // waker can cause one: wakes may always be spurious).
+        let stray = Rc::clone(&stash);
+        pool.spawn(move || {
+            sleep(Duration::from_millis(30));
+            if let Some(waker) = stray.borrow_mut().take() {
+                waker.wake();
+            }
+        });
+        // A queues first.
+        let for_a = pool.clone();
+        let a = spawn(move || {
+            for_a.spawn(|| ()).join().unwrap();
+            "A done"
+        });
+        // B keeps a copy of its own waker, then queues behind A.
+        let for_b = pool.clone();
+        let b = spawn(move || {
+            let own = hub::park_until(|cx| std::task::Poll::Ready(cx.waker().clone())).unwrap();
+            *stash.borrow_mut() = Some(own);
+            for_b
+                .spawn(|| sleep(Duration::from_millis(10)))
+                .join()
+                .unwrap();
+            "B done"
+        });
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!((a, b), ("A done", "B done"));
+}
+
 /// A green thread can wait for a future: one of step 5's (its timer is the hub's reactor's),
 /// and one completed by another OS thread (which the hub must not take for a deadlock).
 #[test]
 fn a_green_thread_can_wait_for_futures() {
     let value = run(|| {
-        wait_future(step05_futures::time::sleep(Duration::from_millis(5)));
+        wait_future(step05_futures::time::sleep(Duration::from_millis(5))).unwrap();
         let (sender, receiver) = futures::channel::oneshot::channel();
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(5));
@@ -183,7 +223,71 @@ fn a_green_thread_can_wait_for_futures() {
         });
         wait_future(receiver).unwrap()
     });
-    assert_eq!(value, 42);
+    assert_eq!(value, Ok(42));
+}
+
+/// A waker handed to another OS thread from a hand-written poll: waited for with
+/// `wait_future` (here on `poll_fn`), the hub counts the wait and sleeps until the wake comes,
+/// instead of taking it for a deadlock.
+#[test]
+fn a_wake_from_another_os_thread_is_waited_for_with_wait_future() {
+    let got = run(|| {
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(None::<u32>));
+        let mut sent = false;
+        wait_future(std::future::poll_fn(|cx| {
+            if let Some(value) = *slot.lock().unwrap() {
+                return std::task::Poll::Ready(value);
+            }
+            if !sent {
+                sent = true;
+                let (waker, slot) = (cx.waker().clone(), std::sync::Arc::clone(&slot));
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(20));
+                    *slot.lock().unwrap() = Some(7);
+                    waker.wake();
+                });
+            }
+            std::task::Poll::Pending
+        }))
+    });
+    assert_eq!(got, Ok(7));
+}
+
+/// The same wait written with `park_until` is invisible to the deadlock check, which takes
+/// `park_until`'s wakers to stay on the hub's thread: the LoopExit panic then says what to use
+/// instead. (Before the fix, the rule was nowhere: `park_until` was documented as the way to
+/// wait for anything, and the panic named no way out.)
+#[test]
+fn the_loop_exit_panic_names_the_way_to_wait_for_other_threads() {
+    let outcome = std::panic::catch_unwind(|| {
+        run(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<std::task::Waker>();
+            let helper = std::thread::spawn(move || {
+                if let Ok(waker) = rx.recv() {
+                    std::thread::sleep(Duration::from_millis(20));
+                    waker.wake();
+                }
+            });
+            let mut woken = false;
+            let _ = hub::park_until(|cx| {
+                if woken {
+                    return std::task::Poll::Ready(());
+                }
+                woken = true;
+                let _ = tx.send(cx.waker().clone());
+                std::task::Poll::Pending
+            });
+            drop(helper);
+        })
+    });
+    let panic = outcome.expect_err("the hub takes the wait for a deadlock");
+    let message = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    assert!(message.contains("LoopExit"), "{message}");
+    assert!(message.contains("wait_future"), "{message}");
 }
 
 /// A read that waits longer than its timeout fails with `TimedOut`, and a zero timeout is
@@ -242,7 +346,7 @@ fn green_threads_left_behind_are_unwound() {
 }
 
 /// A socket call in a destructor that runs while `run` unwinds the green threads left behind
-/// cannot park (no green thread is running): it fails with an error instead of panicking,
+/// cannot park (none of them will run again): it fails with an error instead of panicking,
 /// which, during an unwind, would abort the whole process.
 #[test]
 fn a_socket_call_while_run_unwinds_is_an_error() {
@@ -272,10 +376,10 @@ fn a_socket_call_while_run_unwinds_is_an_error() {
         .borrow_mut()
         .take()
         .expect("the read in the destructor failed");
-    assert!(
-        error.to_string().contains("no green thread running"),
-        "{error}"
-    );
+    let inner = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<hub::CannotPark>());
+    assert_eq!(inner, Some(&hub::CannotPark::Finishing), "{error}");
 }
 
 /// The reactor keeps one waker per direction of a socket, so a second green thread that would
