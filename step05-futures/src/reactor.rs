@@ -110,6 +110,10 @@ pub struct Reactor {
     next_generation: u32,
     /// Wakes `poll` from another thread.
     waker: Arc<mio::Waker>,
+    /// How many runtimes have it installed now ([`Reactor::enter`]). At zero, its runtime has
+    /// ended and nobody will turn it again: a socket or timer that waits on it would wait
+    /// forever, so it is refused instead.
+    entered: usize,
 }
 
 thread_local! {
@@ -119,14 +123,26 @@ thread_local! {
 
 /// Makes `reactor` the current one for as long as the guard lives (see [`Reactor::enter`]).
 pub struct CurrentGuard {
+    /// The reactor it installed.
+    installed: Rc<RefCell<Reactor>>,
     /// The one that was current before (block_on does not nest, but be tidy).
     previous: Option<Rc<RefCell<Reactor>>>,
 }
 
 impl Drop for CurrentGuard {
     fn drop(&mut self) {
+        self.installed.borrow_mut().entered -= 1;
         CURRENT.with(|current| *current.borrow_mut() = self.previous.take());
     }
+}
+
+/// The error of a socket whose runtime has ended (see [`Reactor::poll_ready`]).
+fn stopped() -> io::Error {
+    io::Error::other(
+        "the socket's runtime has ended: it was created inside a block_on that has returned, \
+         and nobody turns that reactor any more (use sockets inside the block_on that created \
+         them)",
+    )
 }
 
 impl Reactor {
@@ -142,6 +158,7 @@ impl Reactor {
             deadlines: BinaryHeap::new(),
             next_generation: 0,
             waker,
+            entered: 0,
         })
     }
 
@@ -154,8 +171,13 @@ impl Reactor {
     /// Installs `reactor` as this thread's current reactor until the guard is dropped. `block_on`
     /// does it; so does any other scheduler built on this reactor (step 7's hub).
     pub fn enter(reactor: Rc<RefCell<Reactor>>) -> CurrentGuard {
+        reactor.borrow_mut().entered += 1;
+        let installed = Rc::clone(&reactor);
         let previous = CURRENT.with(|current| current.borrow_mut().replace(reactor));
-        CurrentGuard { previous }
+        CurrentGuard {
+            installed,
+            previous,
+        }
     }
 
     /// The current reactor, if this thread is running one.
@@ -244,7 +266,9 @@ impl Reactor {
 
     // ANCHOR: poll_ready
     /// Is `direction` of `token` ready? If so, the current tick (to pass to `clear_ready`). If
-    /// not, the waker of `cx` is kept, to be woken by the next report.
+    /// not, the waker of `cx` is kept, to be woken by the next report. An error if the
+    /// reactor's runtime has ended (tokio answers such a socket with an error too): waiting
+    /// would be waiting forever.
     ///
     /// (A waker replaced here, or removed by `drop_waker`, `deregister` or `remove_timer`, is
     /// dropped while the reactor is borrowed. That is fine for our executor's wakers, whose
@@ -256,6 +280,10 @@ impl Reactor {
         direction: Direction,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<u64>> {
+        if self.entered == 0 {
+            // Its runtime has ended: nobody will turn this reactor to wake us.
+            return Poll::Ready(Err(stopped()));
+        }
         let Some(registration) = self.registration(token) else {
             // Not (or no longer) registered: waiting would be waiting forever.
             let gone = io::Error::new(
@@ -308,8 +336,14 @@ impl Reactor {
         TimerKey(key, generation)
     }
 
-    /// Has the timer fired? If not, keeps the waker of `cx`.
+    /// Has the timer fired? If not, keeps the waker of `cx`. Panics if the reactor's runtime
+    /// has ended (a timer from an earlier `block_on`): it would never fire.
     pub fn poll_timer(&mut self, timer: TimerKey, cx: &mut Context<'_>) -> Poll<()> {
+        assert!(
+            self.entered > 0,
+            "a timer of a runtime that has ended: it was first polled inside a block_on that has \
+             returned, and nobody turns that reactor any more"
+        );
         match self
             .timers
             .get_mut(timer.0)
@@ -437,6 +471,7 @@ mod tests {
     #[test]
     fn a_report_between_attempt_and_clear_is_not_lost() {
         let mut reactor = Reactor::new().unwrap();
+        reactor.entered = 1; // as if a runtime had installed it
         let (mut ours, _theirs) = UnixStream::pair().unwrap();
         let token = reactor.register(&mut ours).unwrap();
         let waker = std::task::Waker::noop();
