@@ -71,6 +71,32 @@ impl TcpStream {
         }
     }
 
+    /// Reads what has arrived into `buf` (0 at end-of-file), waiting until something has.
+    ///
+    /// This is the `read` that `stream.read(..)` calls on a `TcpStream` (an inherent method
+    /// comes before a trait's), and it differs from `futures::io`'s `AsyncReadExt::read` in
+    /// one way: dropped unfinished (a `select` that chose a timer, a timeout), it takes its
+    /// waker back from step 5's reactor, as step 5's own `Read` does. `AsyncRead` has no hook
+    /// for that, so `AsyncReadExt::read` leaves the waker there until the next read or until
+    /// the stream is dropped: harmless but for one spurious wake, and an untidy count.
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            TcpStream::Ours(stream) => stream.read(buf).await,
+            TcpStream::Background(stream) => futures::io::AsyncReadExt::read(stream, buf).await,
+        }
+    }
+
+    /// Writes all of `buf`, waiting while the kernel takes none; like [`TcpStream::read`], it
+    /// takes its waker back from step 5's reactor when dropped unfinished.
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            TcpStream::Ours(stream) => stream.write_all(buf).await,
+            TcpStream::Background(stream) => {
+                futures::io::AsyncWriteExt::write_all(stream, buf).await
+            }
+        }
+    }
+
     /// Closes the writing side (the peer reads end-of-file), keeping the reading side open.
     pub fn shutdown_write(&self) -> io::Result<()> {
         match self {

@@ -197,3 +197,37 @@ fn inside_ours_the_portable_stream_takes_our_reactor() {
         server.join().unwrap();
     })
 }
+
+/// A read of the portable stream, dropped unfinished when a `select` chooses a timer, takes
+/// its waker back from step 5's reactor: none is left behind while the stream lives on, and
+/// the stream still reads what comes later. (Before the fix, `stream.read` was
+/// `futures::io`'s, which has no way to, and one waker stayed at the reactor.)
+#[test]
+fn a_dropped_read_of_the_portable_stream_leaves_no_waker() {
+    let (addr, server) = echo_once();
+    let (left, echoed) = unless_it_hangs(move || {
+        step05_futures::block_on(async move {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            assert_eq!(stream.driver(), Driver::Ours);
+            let mut buf = [0u8; 64];
+            {
+                let read = stream.read(&mut buf);
+                let timer = step05_futures::time::sleep(Duration::from_millis(20));
+                futures::pin_mut!(read, timer);
+                let _ = futures::future::select(read, timer).await; // the timer wins
+            }
+            let reactor = step05_futures::reactor::Reactor::current();
+            let left = reactor.borrow().waiting_wakers();
+            stream.write_all(b"ping").await.unwrap();
+            let n = stream.read(&mut buf).await.unwrap();
+            stream.shutdown_write().unwrap();
+            (left, buf[..n].to_vec())
+        })
+    });
+    server.join().unwrap();
+    assert_eq!(
+        left, 0,
+        "a waker stayed at the reactor after its read was dropped"
+    );
+    assert_eq!(echoed, b"ping");
+}
