@@ -412,7 +412,7 @@ pub fn gather<T: 'static, E: 'static>(
     deferreds: Vec<Deferred<T, E>>,
 ) -> Deferred<Vec<Result<T, E>>, E> {
     /// What the deferreds' callbacks share: the results so far, and who fires the whole.
-    struct Gathering<T, E> {
+    struct Gathering<T: 'static, E: 'static> {
         results: Vec<Option<Result<T, E>>>,
         left: usize,
         trigger: Option<Trigger<Vec<Result<T, E>>, E>>,
