@@ -78,7 +78,7 @@ impl Transport {
     }
 
     /// Sends what the kernel will take now. `Err` means the connection is broken.
-    fn flush(&mut self, stream: &mut TcpStream) -> io::Result<()> {
+    fn flush(&mut self, stream: &mut impl Write) -> io::Result<()> {
         while self.sent < self.outgoing.len() {
             match stream.write(&self.outgoing[self.sent..]) {
                 Ok(n) => self.sent += n,
@@ -88,8 +88,17 @@ impl Transport {
                 Err(e) => return Err(e),
             }
         }
+        // Forget what has gone out. All of it: start again at the front. Part of it: move the
+        // rest to the front once the sent part is at least as long (so each byte is moved at
+        // most about once, and the buffer stays within twice what is waiting). Waiting for the
+        // buffer to drain completely is not enough: a peer that reads steadily but a little
+        // slower than it writes keeps something waiting forever, and the buffer would keep
+        // every byte ever sent.
         if self.sent == self.outgoing.len() {
             self.outgoing.clear();
+            self.sent = 0;
+        } else if self.sent >= self.pending() {
+            self.outgoing.drain(..self.sent);
             self.sent = 0;
         }
         Ok(())
@@ -203,3 +212,85 @@ fn serve<P: Protocol + 'static>(
     drop(added);
 }
 // ANCHOR_END: serve
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A socket with a small send buffer, as a slow link has: each flush, the kernel takes at
+    /// most `room` bytes, then says `WouldBlock`. It keeps what it took, to check the order.
+    struct SmallSendBuffer {
+        room: usize,
+        taken_now: usize,
+        received: Vec<u8>,
+    }
+
+    impl Write for SmallSendBuffer {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            let n = data.len().min(self.room - self.taken_now);
+            if n == 0 {
+                return Err(ErrorKind::WouldBlock.into());
+            }
+            self.taken_now += n;
+            self.received.extend_from_slice(&data[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A peer that reads steadily, but slower than the protocol writes: the transport always
+    /// has something waiting, never drains completely, and its buffer must still not grow past
+    /// about twice what is waiting. (Before the fix it kept every byte ever sent: 40 MiB here.)
+    #[test]
+    fn a_steady_slow_reader_does_not_make_the_buffer_grow() {
+        let mut transport = Transport {
+            outgoing: Vec::new(),
+            sent: 0,
+            closing: false,
+            peer: ([127, 0, 0, 1], 1).into(),
+        };
+        let mut socket = SmallSendBuffer {
+            room: 4 * 1024,
+            taken_now: 0,
+            received: Vec::new(),
+        };
+        let mut written: u64 = 0;
+        let mut largest = 0;
+        for _ in 0..10_000 {
+            // The serve loop's rule: read (and echo 16 KiB) only while under the high-water mark.
+            if transport.pending() < HIGH_WATER {
+                let chunk: Vec<u8> = (written..written + READ_CHUNK as u64)
+                    .map(|i| (i % 251) as u8)
+                    .collect();
+                transport.write(&chunk);
+                written += chunk.len() as u64;
+            }
+            socket.taken_now = 0; // the peer read: room again
+            transport.flush(&mut socket).unwrap();
+            assert!(
+                transport.pending() > 0,
+                "the reader is slower: something always waits"
+            );
+            largest = largest.max(transport.outgoing.len());
+        }
+        assert!(
+            largest <= 2 * (HIGH_WATER + READ_CHUNK),
+            "the buffer grew to {largest} bytes with at most {} waiting",
+            HIGH_WATER + READ_CHUNK
+        );
+        // What went out is what was written, in order.
+        let sent = socket.received.len() as u64;
+        assert!(sent >= 10_000 * 4 * 1024 - READ_CHUNK as u64);
+        assert!(
+            socket
+                .received
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| b == (i % 251) as u8),
+            "bytes were lost, repeated or reordered"
+        );
+    }
+}
