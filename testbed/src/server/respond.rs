@@ -24,7 +24,9 @@ pub const SHORT_BODY_SENT: usize = 100;
 /// client's 1 MiB limit.
 pub const HUGE_BODY_BYTES: usize = 4 << 20;
 
-/// How long one write may stall (a client that stops reading) before we give up on it.
+/// How long one write may stall (a client that stops reading) before we give up on it. Each
+/// `write` call gets this long to move at least one byte; a slow but steady reader is never
+/// cut off, however long the whole response takes.
 const WRITE_STALL: Duration = Duration::from_secs(30);
 
 /// After our answer, how long we keep draining what the client still sends before closing.
@@ -118,10 +120,20 @@ fn response(status: u16, reason: &str, body: &str) -> Vec<u8> {
 
 /// Writes all of `bytes`; `false` when the client is gone or stopped reading for too long.
 async fn write(stream: &mut TcpStream, bytes: &[u8]) -> bool {
-    matches!(
-        tokio::time::timeout(WRITE_STALL, stream.write_all(bytes)).await,
-        Ok(Ok(()))
-    )
+    write_stalling_at_most(stream, bytes, WRITE_STALL).await
+}
+
+/// Writes all of `bytes`, giving each `write` call `stall` to move at least one byte; `false`
+/// when the client is gone or a call stalled that long.
+async fn write_stalling_at_most(stream: &mut TcpStream, mut bytes: &[u8], stall: Duration) -> bool {
+    while !bytes.is_empty() {
+        match tokio::time::timeout(stall, stream.write(bytes)).await {
+            Ok(Ok(n)) if n > 0 => bytes = &bytes[n..],
+            // Gone (an error, or a write of zero bytes), or stalled.
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Ends our side with FIN, then reads what the client may still send until it closes too.
@@ -144,5 +156,75 @@ async fn drain(stream: &mut TcpStream, limit: usize) {
             Ok(0) | Err(_) => return,
             Ok(n) => total = total.saturating_add(n),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::time::Instant;
+
+    /// A connected pair on loopback with small buffers both ways, so that the kernel holds only
+    /// a few KiB between the writer (ours, tokio) and the reader (std, on a thread).
+    async fn small_buffered_pair() -> (TcpStream, std::net::TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket.set_recv_buffer_size(4 * 1024).unwrap();
+        let connect = tokio::task::spawn_blocking(move || {
+            socket.connect(&addr.into()).unwrap();
+            std::net::TcpStream::from(socket)
+        });
+        let (ours, _) = listener.accept().await.unwrap();
+        SockRef::from(&ours).set_send_buffer_size(4 * 1024).unwrap();
+        (ours, connect.await.unwrap())
+    }
+
+    /// A reader that takes 4 KiB every 20 ms (about 200 KiB/s) is cut off by no stall limit,
+    /// however long the whole write takes: 256 KiB take more than a second, the stall limit is
+    /// 300 ms. (Before the fix, the limit bounded the whole write, and this one failed.)
+    #[tokio::test]
+    async fn a_slow_steady_reader_is_not_cut_off() {
+        let (mut ours, mut theirs) = small_buffered_pair().await;
+        let total = 256 * 1024;
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4 * 1024];
+            let mut got = 0;
+            while got < total {
+                match theirs.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got += n,
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            got
+        });
+        let began = Instant::now();
+        let ok =
+            write_stalling_at_most(&mut ours, &vec![7u8; total], Duration::from_millis(300)).await;
+        let took = began.elapsed();
+        assert!(ok, "the write was given up after {took:?}");
+        assert!(
+            took > Duration::from_millis(300),
+            "the reader was not slow: {took:?}"
+        );
+        assert_eq!(
+            tokio::task::spawn_blocking(move || reader.join().unwrap())
+                .await
+                .unwrap(),
+            total
+        );
+    }
+
+    /// A reader that stops reading is given up on after one stall limit.
+    #[tokio::test]
+    async fn a_reader_that_stops_is_given_up_on() {
+        let (mut ours, theirs) = small_buffered_pair().await;
+        let ok = write_stalling_at_most(&mut ours, &vec![7u8; 4 << 20], Duration::from_millis(100))
+            .await;
+        assert!(!ok);
+        drop(theirs);
     }
 }
