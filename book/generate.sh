@@ -389,7 +389,7 @@ chapter7() {
 
 # Interop
 interop() {
-    transcript interop 0 cargo run --release -p step06-async-await --example interop
+    transcript interop 0 cargo run --release -p interop
 }
 
 # The lifecycle diagram (comparing): one connection's life, drawn from a real step 5 trace.
@@ -475,7 +475,7 @@ mentioned_commands() {
     mentioned bench-step04-callbacks 0 cargo bench -p step04-callbacks
     mentioned bench-step05-futures 0 cargo bench -p step05-futures
     mentioned bench-step06-async-await 0 cargo bench -p step06-async-await
-    mentioned bench-step06-interop 0 cargo bench -p step06-async-await --bench interop
+    mentioned bench-interop 0 cargo bench -p interop --bench drivers
     mentioned bench-step07-green-threads 0 cargo bench -p step07-green-threads
     mentioned bench-compare 0 cargo bench -p compare
     mentioned bench-testbed 0 cargo bench -p testbed

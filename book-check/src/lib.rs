@@ -209,7 +209,7 @@ pub fn find_links(markdown: &str) -> Vec<(usize, String)> {
     found
 }
 
-/// The workspace paths a chapter's prose names in backticks (`step05-futures/src/net.rs`):
+/// The workspace paths a chapter's prose names in backticks (`step05-futures/src/fetch.rs`):
 /// anything in backticks that starts with one of the `top_dirs` and a `/`, has no spaces, and
 /// names a file (its last part has an extension) or a folder (it ends with `/`). So
 /// `step01-blocking/threads`, a variant's name, is not taken for a path.

@@ -43,7 +43,7 @@ pub fn servers() -> Vec<EchoServer> {
         },
         EchoServer {
             name: "step06-async-await",
-            serve: |addr| step06_async_await::ours::echo_server(addr, testbed::child::announce),
+            serve: |addr| step06_async_await::echo::echo_server(addr, testbed::child::announce),
         },
         EchoServer {
             name: "step07-green-threads",
@@ -51,7 +51,7 @@ pub fn servers() -> Vec<EchoServer> {
         },
         EchoServer {
             name: "tokio",
-            serve: |addr| step06_async_await::tokio_rt::echo_server(addr, testbed::child::announce),
+            serve: |addr| step06_async_await::on_tokio::echo_server(addr, testbed::child::announce),
         },
     ]
 }

@@ -153,7 +153,7 @@ pub fn all() -> Vec<Variant> {
     variants.push(Variant {
         step: "step06-async-await",
         variant: "ours",
-        fan_out: |w| step06_async_await::fan_out_ours(w).into(),
+        fan_out: |w| step06_async_await::fan_out(w, Default::default()).into(),
         cannot_run: always,
     });
     // Step 7: the blocking-looking code of step 1, one green thread per connection.
@@ -169,7 +169,7 @@ pub fn all() -> Vec<Variant> {
     variants.push(Variant {
         step: "tokio",
         variant: "current-thread",
-        fan_out: |w| step06_async_await::fan_out_tokio(w).into(),
+        fan_out: |w| step06_async_await::on_tokio::fan_out(w, Default::default()).into(),
         cannot_run: always,
     });
     variants

@@ -19,29 +19,27 @@
 //!
 //! ## Layout
 //!
+//! The job at the top, the machinery in [`runtime`] (each of its modules re-exported here):
+//!
 //! | module | what it holds |
 //! |---|---|
-//! | [`reactor`] | registrations, readiness with ticks, wakers, timers, `turn` |
-//! | [`executor`] | tasks, the wake queue, `block_on`, `spawn`, `JoinHandle` |
-//! | [`raw_waker`] | a waker built by hand with `RawWakerVTable` (the only `unsafe` here) |
-//! | [`net`] | `TcpStream` (`connect`, `read`, `write_all`), `TcpListener` (`accept`) |
-//! | [`time`] | `Sleep` |
 //! | [`fetch`] | one connection as an `enum` implementing `Future` |
 //! | [`join`] | a hand-written `JoinAll` |
 //! | [`fan_out`](mod@fan_out) | the fan-out: `state_machine`, `join_all`, `unordered` |
 //! | [`echo`] | the echo server: an accept loop spawning a task per connection |
-//! | [`trace`] | `--trace`: the machinery, line by line |
+//! | [`runtime::reactor`] | registrations, readiness with ticks, wakers, timers, `turn` |
+//! | [`runtime::executor`] | tasks, the wake queue, `block_on`, `spawn`, `JoinHandle` |
+//! | [`runtime::raw_waker`] | a waker built by hand with `RawWakerVTable` (the only `unsafe` here) |
+//! | [`runtime::net`] | `TcpStream` (`connect`, `read`, `write_all`), `TcpListener` (`accept`) |
+//! | [`runtime::time`] | `Sleep` |
+//! | [`runtime::trace`] | `--trace`: the machinery, line by line |
 #![deny(unsafe_code)]
 
 pub mod echo;
-pub mod executor;
 pub mod fan_out;
 pub mod fetch;
 pub mod join;
-pub mod net;
-pub mod raw_waker;
-pub mod reactor;
-pub mod time;
-pub mod trace;
+pub mod runtime;
 
-pub use executor::{JoinHandle, block_on, spawn};
+pub use runtime::executor::{JoinHandle, block_on, spawn};
+pub use runtime::{executor, net, raw_waker, reactor, time, trace};

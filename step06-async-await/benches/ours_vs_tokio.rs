@@ -32,10 +32,12 @@ fn fan_out(c: &mut Criterion) {
         let workload = Workload::uniform(target, n, Duration::from_secs(30));
         let parameter = format!("{n} conns, delay {delay_ms} ms");
         group.bench_with_input(BenchmarkId::new("ours", &parameter), &workload, |b, w| {
-            b.iter(|| black_box(step06_async_await::fan_out_ours(w)))
+            b.iter(|| black_box(step06_async_await::fan_out(w, Default::default()).results))
         });
         group.bench_with_input(BenchmarkId::new("tokio", &parameter), &workload, |b, w| {
-            b.iter(|| black_box(step06_async_await::fan_out_tokio(w)))
+            b.iter(|| {
+                black_box(step06_async_await::on_tokio::fan_out(w, Default::default()).results)
+            })
         });
     }
     group.finish();

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use step06_async_await::{Blocking, Options};
+use step06_async_await::{Blocking, Options, echo, fan_out, on_tokio};
 use testbed::{CommonOptions, Workload};
 
 /// Step 6: async/await on our runtime, and on tokio beside it.
@@ -73,10 +73,8 @@ fn main() -> ExitCode {
             eprintln!("step06-async-await: warning: {e}");
         }
         let served = match runtime {
-            Runtime::Ours => step06_async_await::ours::echo_server(addr, testbed::child::announce),
-            Runtime::Tokio => {
-                step06_async_await::tokio_rt::echo_server(addr, testbed::child::announce)
-            }
+            Runtime::Ours => echo::echo_server(addr, testbed::child::announce),
+            Runtime::Tokio => on_tokio::echo_server(addr, testbed::child::announce),
         };
         return match served {
             Ok(()) => ExitCode::SUCCESS,
@@ -99,8 +97,8 @@ fn main() -> ExitCode {
         &name,
         &cli.common,
         |workload: &Workload| match cli.runtime {
-            Runtime::Ours => step06_async_await::ours::fan_out(workload, options),
-            Runtime::Tokio => step06_async_await::tokio_rt::fan_out(workload, options),
+            Runtime::Ours => fan_out(workload, options),
+            Runtime::Tokio => on_tokio::fan_out(workload, options),
         },
     )
 }

@@ -14,7 +14,7 @@ use futures::future::join_all;
 use step05_futures::net::{TcpListener, TcpStream};
 use step05_futures::time::sleep;
 use step05_futures::{block_on, spawn};
-use step06_async_await::ours::fetch;
+use step06_async_await::fetch::{exchange, fetch};
 use step06_async_await::sync::{Event, Mutex};
 use step06_async_await::timeout::timeout;
 use step06_async_await::yield_now::yield_now;
@@ -105,7 +105,7 @@ async fn small_exchange(
     }
 }
 
-/// `ours::fetch`, with `small_exchange` inside the timeout.
+/// `fetch::fetch`, with `small_exchange` inside the timeout.
 async fn small_fetch(
     target: Target,
     mut record: ConnectionRecord,
@@ -120,7 +120,7 @@ async fn small_fetch(
     record.finish(outcome)
 }
 
-/// The fan-out of `ours::run`, a task per connection, with `small_fetch`.
+/// The fan-out of `fan_out::run`, a task per connection, with `small_fetch`.
 fn small_fan_out(workload: &Workload) -> Vec<ConnectionResult> {
     block_on(async {
         let tasks: Vec<_> = (0..workload.len())
@@ -146,7 +146,8 @@ fn a_shared_buffer_shrinks_the_future() {
     );
     let (mut record, mut check) = (w.record(0), w.response_check());
     let small = std::mem::size_of_val(&small_exchange(&w.targets[0], &mut record, &mut check));
-    let (exchange, _, _) = step06_async_await::ours::sizes(&w);
+    let (mut record, mut check) = (w.record(0), w.response_check());
+    let exchange = std::mem::size_of_val(&exchange(&w.targets[0], &mut record, &mut check));
     assert!(small < 1024, "{small} bytes");
     assert!(exchange >= 8 * 1024, "{exchange} bytes");
     testbed::faults::mixed(small_fan_out);

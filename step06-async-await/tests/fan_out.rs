@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use step06_async_await::{Blocking, Options, ours, tokio_rt};
+use step06_async_await::{Blocking, Options, fan_out, on_tokio};
 use testbed::server::delay_response;
 use testbed::{ConnectionResult, ServerConfig, ServerHandle, Target, Workload};
 
@@ -29,8 +29,8 @@ fn assert_all_ok(results: &[ConnectionResult], n: usize, delay_ms: u64) {
 fn a_hundred_connections_succeed_on_both_runtimes() {
     let server = ServerHandle::start(ServerConfig::default()).unwrap();
     for results in [
-        ours::fan_out(&workload(&server, 100, 20), Options::default()).results,
-        tokio_rt::fan_out(&workload(&server, 100, 20), Options::default()).results,
+        fan_out(&workload(&server, 100, 20), Options::default()).results,
+        on_tokio::fan_out(&workload(&server, 100, 20), Options::default()).results,
     ] {
         assert_all_ok(&results, 100, 20);
         testbed::faults::assert_all_started_before_any_finished(&results);
@@ -64,8 +64,8 @@ fn the_semaphore_never_admits_more_than_k() {
         block: None,
     };
     for results in [
-        ours::fan_out(&workload(&server, 30, 10), options).results,
-        tokio_rt::fan_out(&workload(&server, 30, 10), options).results,
+        fan_out(&workload(&server, 30, 10), options).results,
+        on_tokio::fan_out(&workload(&server, 30, 10), options).results,
     ] {
         assert_all_ok(&results, 30, 10);
         assert!(
@@ -95,7 +95,7 @@ fn blocking_the_loop_stalls_everyone_and_the_pool_does_not() {
         }),
     };
     type Run = fn(&Workload, Options) -> step06_async_await::FanOut;
-    for run in [ours::fan_out as Run, tokio_rt::fan_out as Run] {
+    for run in [fan_out as Run, on_tokio::fan_out as Run] {
         let stalled = run(&workload(&server, 20, 20), block(false));
         let (_, until) = stalled.blocked.expect("the blocking task ran");
         assert_all_ok(&stalled.results, 20, 20);
@@ -116,10 +116,10 @@ fn blocking_the_loop_stalls_everyone_and_the_pool_does_not() {
 
 /// The fault suite on our runtime.
 mod ours_faults {
-    testbed::fault_suite!(step06_async_await::fan_out_ours);
+    testbed::fault_suite!(|w| step06_async_await::fan_out(w, Default::default()).results);
 }
 
 /// The fault suite on tokio.
 mod tokio_faults {
-    testbed::fault_suite!(step06_async_await::fan_out_tokio);
+    testbed::fault_suite!(|w| step06_async_await::on_tokio::fan_out(w, Default::default()).results);
 }

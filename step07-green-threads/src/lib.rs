@@ -13,26 +13,26 @@
 //!
 //! ## Layout
 //!
+//! The job at the top, the machinery in [`green`] (each of its modules re-exported here):
+//!
 //! | module | what it holds |
 //! |---|---|
-//! | [`hub`] | the scheduler: `run`, `spawn`, `JoinHandle`, `park_until`, `sleep`, `yield_now` |
-//! | [`switch`](mod@switch) | the running green thread's yielder: the crate's one `unsafe` |
-//! | [`net`] | `TcpStream` and `TcpListener` with std's API, blocking only their green thread |
-//! | [`sync`] | `Event` and `Pool` |
 //! | [`fetch`] | step 1's `fetch.rs`, with the green `TcpStream` |
 //! | [`fan_out`](mod@fan_out) | one green thread per connection |
 //! | [`echo`] | the echo server, one green thread per connection |
 //! | [`green_cost`] | memory per green thread, measured |
+//! | [`green::hub`] | the scheduler: `run`, `spawn`, `JoinHandle`, `park_until`, `sleep`, `yield_now` |
+//! | [`green::switch`] | the running green thread's yielder: the crate's one `unsafe` |
+//! | [`green::net`] | `TcpStream` and `TcpListener` with std's API, blocking only their green thread |
+//! | [`green::sync`] | `Event` and `Pool` |
 #![deny(unsafe_code)]
 
 pub mod echo;
 pub mod fan_out;
 pub mod fetch;
+pub mod green;
 pub mod green_cost;
-pub mod hub;
-pub mod net;
-pub mod switch;
-pub mod sync;
 
 pub use fan_out::{Options, fan_out};
-pub use hub::{JoinHandle, join_all, run, sleep, spawn, yield_now};
+pub use green::hub::{JoinHandle, join_all, run, sleep, spawn, yield_now};
+pub use green::{hub, net, switch, sync};

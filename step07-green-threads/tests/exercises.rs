@@ -597,21 +597,25 @@ fn a_kill_ends_a_wait_from_outside() {
 // ANCHOR_END: deadline
 
 // ANCHOR: futures_on_hub
-/// Step 6's portable `net::get`, awaited on green threads with `wait_future`: it finds the
-/// hub's reactor (step 5's, installed by `run`), registers there, and the hub turns it. Ten of
-/// them overlap, and no background reactor thread is started.
+/// Step 6's `async fn fetch`, awaited on green threads with `wait_future`: its socket and its
+/// timer find the hub's reactor (step 5's, installed by `run`), register there, and the hub
+/// turns it. Ten of them overlap on the one OS thread.
 #[test]
 fn step06_futures_on_the_hub_use_its_reactor() {
     let server = server();
-    let target = Target::new(server.addr(), "/delay/100");
+    let workload = Workload::uniform(
+        Target::new(server.addr(), "/delay/100"),
+        10,
+        Duration::from_secs(10),
+    );
     let results = run(move || {
-        let handles: Vec<_> = (0..10)
-            .map(|_| {
-                let target = target.clone();
+        let handles: Vec<_> = (0..workload.len())
+            .map(|id| {
+                let target = workload.targets[id].clone();
+                let (record, check) = (workload.record(id), workload.response_check());
                 spawn(move || {
                     let began = Instant::now();
-                    let check = testbed::ResponseCheck::new(1 << 20);
-                    let got = wait_future(step06_async_await::net::get(&target, check))
+                    let got = wait_future(step06_async_await::fetch::fetch(target, record, check))
                         .expect("an ordinary green thread may wait");
                     (began, Instant::now(), got)
                 })
@@ -623,9 +627,8 @@ fn step06_futures_on_the_hub_use_its_reactor() {
     let mut spans = Vec::new();
     for result in results {
         let (began, ended, got) = result.unwrap();
-        let (driver, summary) = got.unwrap();
-        assert_eq!(driver, step06_async_await::net::Driver::Ours);
-        assert_eq!(summary.bytes, expected);
+        assert!(got.ok, "{got:?}");
+        assert_eq!(got.bytes, expected);
         spans.push((began, ended));
     }
     let last_began = spans.iter().map(|s| s.0).max().unwrap();
@@ -634,7 +637,6 @@ fn step06_futures_on_the_hub_use_its_reactor() {
         last_began < first_ended,
         "the requests ran one after another"
     );
-    assert!(!step06_async_await::background::started());
 }
 // ANCHOR_END: futures_on_hub
 

@@ -4,7 +4,7 @@
 //! has to be turned by somebody. Each [`Case`] here awaits one kind of I/O future on one
 //! executor and reports what happened: it worked (and which reactor drove it), it panicked
 //! (the I/O found no reactor of its own kind on the thread), or it never woke (its reactor
-//! exists but nobody turns it). `cargo run -p step06-async-await --example interop` prints them
+//! exists but nobody turns it). `cargo run --release -p interop` prints them
 //! all; `tests/interop.rs` checks each.
 
 use std::cell::RefCell;
@@ -19,7 +19,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::background;
 use crate::net::{self, exchange};
-use crate::timeout::timeout;
+use step06_async_await::timeout::timeout;
 
 /// What happened when a case ran.
 #[derive(Debug, Clone, PartialEq, Eq)]

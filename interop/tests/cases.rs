@@ -7,9 +7,9 @@ use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use futures::io::{AsyncReadExt, AsyncWriteExt};
-use step06_async_await::interop::{self, Verdict};
-use step06_async_await::net::{self, Driver};
-use step06_async_await::{background, net::TcpStream};
+use interop::Verdict;
+use interop::net::{self, Driver};
+use interop::{background, net::TcpStream};
 use testbed::{ResponseCheck, Workload};
 
 /// Runs `f` on a thread and waits at most a minute for it: a lost wake-up fails the test

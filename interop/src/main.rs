@@ -1,11 +1,11 @@
-//! Every interop case of `step06_async_await::interop`, run against the embedded server: whose
-//! I/O, on whose executor, and what happened.
+//! Every interop case, run against a local delay server: whose I/O, on whose executor, and
+//! what happened.
 //!
 //! ```text
-//! cargo run -p step06-async-await --example interop
+//! cargo run --release -p interop
 //! ```
+#![forbid(unsafe_code)]
 
-use step06_async_await::interop;
 use testbed::Workload;
 
 fn main() -> std::io::Result<()> {

@@ -3,7 +3,7 @@
 //! counts.)
 
 use futures::io::{AsyncReadExt, AsyncWriteExt};
-use step06_async_await::background::{self, TcpStream};
+use interop::background::{self, TcpStream};
 
 #[test]
 fn starts_lazily_and_deregisters_on_drop() {

@@ -5,11 +5,11 @@
 //! says.
 //!
 //! ```text
-//! cargo bench -p step06-async-await --bench interop
+//! cargo bench -p interop --bench drivers
 //! ```
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use step06_async_await::net::{self, Driver};
+use interop::net::{self, Driver};
 use testbed::{ResponseCheck, Target, Workload};
 
 // ANCHOR: measure

@@ -1,30 +1,42 @@
-//! The fan-out and the echo server with `async`/`.await`, on step 5's runtime.
+//! The same connection, fan-out and echo server on tokio (one thread): the production
+//! reference, written to mirror `fetch.rs`, `fan_out.rs` and `echo.rs` item for item, with the
+//! same names, order and local names. What differs is what tokio forces, and nothing else (the
+//! test `same_as_tokio.rs` holds the two to that):
+//!
+//! - the imports: tokio's `TcpStream`, `TcpListener`, `Semaphore`, `sleep`, `timeout`, `spawn`;
+//! - `Arc` for `Rc`: tokio's `spawn` asks every task to be `Send`, in case it moves to another
+//!   thread, so what tasks share must be shareable between threads;
+//! - `.expect(..)` where tokio returns a `Result` ours does not: a `JoinError` (a task that
+//!   panicked, or was cancelled), a `Semaphore` that was closed;
+//! - a `runtime()` to build, where ours is the step 5 `block_on`;
+//! - binding the listener through `testbed::server::listen`, for the same deep backlog ours
+//!   has (tokio's `bind` asks the kernel for 1,024);
+//! - no `yield_now` in `echo`: tokio gives each task a budget of operations, after which its
+//!   sockets answer `Pending` once, so a busy connection yields by itself.
 
 use std::io;
 use std::net::SocketAddr;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use step05_futures::net::{TcpListener, TcpStream};
-use step05_futures::time::sleep;
-use step05_futures::{block_on, spawn};
 use testbed::{
     ConnectionRecord, ConnectionResult, FetchError, ResponseCheck, RunClock, Stage, Target,
     Workload,
 };
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::spawn;
+use tokio::sync::Semaphore;
+use tokio::time::{sleep, timeout};
 
-use crate::blocking::spawn_blocking;
-use crate::sync::Semaphore;
-use crate::timeout::timeout;
-use crate::yield_now::yield_now;
-use crate::{Blocking, FanOut, Options};
+use crate::fan_out::{Blocking, FanOut, Options};
 
 // ANCHOR: exchange
 /// One connection: connect, send the request, read until the server closes, check the response.
 /// The same steps, in the same order, as step 1's blocking `exchange`; each `.await` is where
 /// step 1 blocked, and where this task lets the others run.
-async fn exchange(
+pub async fn exchange(
     target: &Target,
     record: &mut ConnectionRecord,
     check: &mut ResponseCheck,
@@ -71,33 +83,14 @@ pub async fn fetch(
 }
 // ANCHOR_END: fetch
 
-/// Sizes for the chapter's table: the future of `exchange`, and `timeout` around it written as
-/// a struct (ours) and as an `async fn` (`timeout_as_async_fn`).
-pub fn sizes(workload: &Workload) -> (usize, usize, usize) {
-    let target = &workload.targets[0];
-    let (mut record, mut check) = (workload.record(0), workload.response_check());
-    let exchange_size = std::mem::size_of_val(&exchange(target, &mut record, &mut check));
-    let (mut record, mut check) = (workload.record(0), workload.response_check());
-    let as_struct = std::mem::size_of_val(&timeout(
-        Duration::from_secs(1),
-        exchange(target, &mut record, &mut check),
-    ));
-    let (mut record, mut check) = (workload.record(0), workload.response_check());
-    let as_async_fn = std::mem::size_of_val(&crate::timeout::timeout_as_async_fn(
-        Duration::from_secs(1),
-        exchange(target, &mut record, &mut check),
-    ));
-    (exchange_size, as_struct, as_async_fn)
-}
-
 // ANCHOR: run
 /// Every connection as a task of its own, at most `limit` at a time; plus, if asked, a task
 /// that blocks.
 async fn run(workload: &Workload, options: Options) -> FanOut {
     let limit = options
         .limit
-        .map(|permits| Rc::new(Semaphore::new(permits)));
-    let (clock, timeout) = (workload.clock, workload.timeout);
+        .map(|permits| Arc::new(Semaphore::new(permits)));
+    let (clock, deadline) = (workload.clock, workload.timeout);
     let tasks: Vec<_> = workload
         .targets
         .iter()
@@ -107,19 +100,28 @@ async fn run(workload: &Workload, options: Options) -> FanOut {
             spawn(async move {
                 // Wait for a permit, if connections are limited; the connection starts after.
                 let _permit = match &limit {
-                    Some(semaphore) => Some(semaphore.acquire().await),
+                    Some(semaphore) => Some(
+                        semaphore
+                            .acquire()
+                            .await
+                            .expect("the semaphore is never closed"),
+                    ),
                     None => None,
                 };
-                fetch(target, ConnectionRecord::start(clock, id, timeout), check).await
+                fetch(target, ConnectionRecord::start(clock, id, deadline), check).await
             })
         })
         .collect();
     let blocked = options
         .block
         .map(|blocking| spawn(misbehave(clock, blocking)));
-    let results = join_all(tasks).await;
+    let results = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|joined| joined.expect("a connection task panicked"))
+        .collect();
     let blocked = match blocked {
-        Some(task) => Some(task.await),
+        Some(task) => Some(task.await.expect("the blocking task panicked")),
         None => None,
     };
     FanOut { results, blocked }
@@ -136,7 +138,7 @@ async fn misbehave(clock: RunClock, blocking: Blocking) -> (f64, f64) {
     let duration = blocking.duration;
     if blocking.on_pool {
         // The way out: the helper thread sleeps, this task waits for it like for a socket.
-        let _ = spawn_blocking(move || std::thread::sleep(duration)).await;
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(duration)).await;
     } else {
         // The mistake: the loop's own thread sleeps, and nothing else can run meanwhile.
         std::thread::sleep(duration);
@@ -145,16 +147,29 @@ async fn misbehave(clock: RunClock, blocking: Blocking) -> (f64, f64) {
 }
 // ANCHOR_END: misbehave
 
-/// Runs the fan-out on our runtime.
+/// A single-threaded tokio runtime, like ours.
+fn runtime() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// Runs the fan-out on tokio.
 pub fn fan_out(workload: &Workload, options: Options) -> FanOut {
-    block_on(run(workload, options))
+    match runtime() {
+        Ok(runtime) => runtime.block_on(run(workload, options)),
+        Err(e) => FanOut {
+            results: workload.all_failed(&FetchError::Setup(format!("cannot start tokio: {e}"))),
+            blocked: None,
+        },
+    }
 }
 
 // ANCHOR: echo
 /// Echoes one connection until the peer is done.
 async fn echo(mut stream: TcpStream) {
     let mut buf = vec![0u8; 16 * 1024];
-    for round in 1.. {
+    loop {
         match stream.read(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(n) => {
@@ -163,16 +178,12 @@ async fn echo(mut stream: TcpStream) {
                 }
             }
         }
-        // A client that keeps this socket busy would keep every other connection waiting:
-        // now and then, let the others run.
-        if round % 32 == 0 {
-            yield_now().await;
-        }
+        // No `yield_now` here: tokio's budget makes a busy connection yield by itself.
     }
 }
 
 /// Accepts connections forever, one task each.
-async fn serve(mut listener: TcpListener) {
+async fn serve(listener: TcpListener) {
     loop {
         match listener.accept().await {
             Ok((stream, _peer)) => {
@@ -185,13 +196,13 @@ async fn serve(mut listener: TcpListener) {
 }
 // ANCHOR_END: echo
 
-/// The echo server on our runtime: binds `addr`, tells `announce` where, serves forever.
+/// The echo server on tokio: binds `addr`, tells `announce` where, serves forever.
 pub fn echo_server(
     addr: SocketAddr,
     announce: impl FnOnce(SocketAddr) -> io::Result<()>,
 ) -> io::Result<()> {
-    block_on(async move {
-        let listener = TcpListener::bind(addr)?;
+    runtime()?.block_on(async move {
+        let listener = TcpListener::from_std(testbed::server::listen(addr, 8192)?)?;
         announce(listener.local_addr()?)?;
         serve(listener).await;
         Ok(())

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use futures::executor::LocalPool;
 use futures::io::{AsyncRead, AsyncWrite};
-use step06_async_await::background;
-use step06_async_await::net;
+use interop::background;
+use interop::net;
 use testbed::server::delay_response;
 use testbed::{ResponseCheck, ServerConfig, ServerHandle, Target, Workload};
 

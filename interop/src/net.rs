@@ -177,7 +177,7 @@ pub async fn get(
     Ok((stream.driver(), summary))
 }
 
-/// The rest of `ours::exchange` (send the request, read until the server closes, check the
+/// The rest of `step06_async_await::fetch::exchange` (send the request, read until the server closes, check the
 /// response), written against `futures::io`'s traits, so any stream that implements them will
 /// do: ours, the background reactor's, or an adapted tokio one.
 pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
