@@ -44,10 +44,10 @@ struct SourceState {
 }
 
 impl SourceState {
-    /// Locks the readiness; a panic elsewhere cannot leave it half-updated (each update is one
-    /// assignment), so a poisoned lock is still usable.
+    /// Locks the readiness (each update is one assignment: see `testbed::locks` for why a
+    /// poisoned lock is still usable).
     fn lock(&self) -> MutexGuard<'_, [Readiness; 2]> {
-        self.directions.lock().unwrap_or_else(|e| e.into_inner())
+        testbed::lock(&self.directions)
     }
 }
 
@@ -106,10 +106,7 @@ fn turn_forever(mut poll: mio::Poll) {
             // Look the token up; a socket deregistered meanwhile is simply gone. (A token whose
             // key was reused by a new socket marks that one ready once for nothing: harmless,
             // since readiness is only a hint, see `poll_io`.)
-            let source = reactor
-                .sources
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
+            let source = testbed::lock(&reactor.sources)
                 .get(event.token().0)
                 .cloned();
             let Some(source) = source else { continue };
@@ -139,11 +136,7 @@ fn turn_forever(mut poll: mio::Poll) {
 /// must deregister it). Zero if it never started.
 pub fn registrations() -> usize {
     match REACTOR.get() {
-        Some(Ok(reactor)) => reactor
-            .sources
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len(),
+        Some(Ok(reactor)) => testbed::lock(&reactor.sources).len(),
         _ => 0,
     }
 }
@@ -169,18 +162,10 @@ impl Registered {
     fn new(mut io: mio::net::TcpStream) -> io::Result<Registered> {
         let reactor = reactor()?;
         let state = Arc::new(SourceState::default());
-        let key = reactor
-            .sources
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(Arc::clone(&state));
+        let key = testbed::lock(&reactor.sources).insert(Arc::clone(&state));
         let interest = Interest::READABLE | Interest::WRITABLE;
         if let Err(e) = reactor.registry.register(&mut io, Token(key), interest) {
-            reactor
-                .sources
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(key);
+            testbed::lock(&reactor.sources).remove(key);
             return Err(e);
         }
         Ok(Registered { io, key, state })
@@ -232,11 +217,7 @@ impl Drop for Registered {
     fn drop(&mut self) {
         if let Ok(reactor) = reactor() {
             let _ = reactor.registry.deregister(&mut self.io);
-            reactor
-                .sources
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(self.key);
+            testbed::lock(&reactor.sources).remove(self.key);
         }
     }
 }

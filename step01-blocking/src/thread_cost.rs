@@ -54,7 +54,7 @@ struct Gate {
 impl Gate {
     /// Called by each thread: check in, then wait for the release.
     fn check_in_and_wait(&self) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = testbed::lock(&self.state);
         state.0 += 1;
         self.changed.notify_all();
         while !state.1 {
@@ -64,7 +64,7 @@ impl Gate {
 
     /// Waits until `n` threads have checked in.
     fn wait_for(&self, n: usize) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = testbed::lock(&self.state);
         while state.0 < n {
             state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
         }
@@ -72,7 +72,7 @@ impl Gate {
 
     /// Lets every thread go.
     fn release(&self) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        testbed::lock(&self.state).1 = true;
         self.changed.notify_all();
     }
 }

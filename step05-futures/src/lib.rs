@@ -28,7 +28,8 @@
 //! | [`fan_out`](mod@fan_out) | the fan-out: `state_machine`, `join_all`, `unordered` |
 //! | [`echo`] | the echo server: an accept loop spawning a task per connection |
 //! | [`runtime::reactor`] | registrations, readiness with ticks, wakers, timers, `turn` |
-//! | [`runtime::executor`] | tasks, the wake queue, `block_on`, `spawn`, `JoinHandle` |
+//! | [`runtime::run_queue`] | the queue of woken tasks, their wakers, sleeping in the reactor |
+//! | [`runtime::executor`] | tasks, `block_on`, `spawn`, `JoinHandle` |
 //! | [`runtime::raw_waker`] | a waker built by hand with `RawWakerVTable` (the only `unsafe` here) |
 //! | [`runtime::net`] | `TcpStream` (`connect`, `read`, `write_all`), `TcpListener` (`accept`) |
 //! | [`runtime::time`] | `Sleep` |
@@ -42,4 +43,4 @@ pub mod join;
 pub mod runtime;
 
 pub use runtime::executor::{JoinHandle, block_on, spawn};
-pub use runtime::{executor, net, raw_waker, reactor, time, trace};
+pub use runtime::{executor, net, raw_waker, reactor, run_queue, time, trace};

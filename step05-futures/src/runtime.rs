@@ -7,5 +7,6 @@ pub mod executor;
 pub mod net;
 pub mod raw_waker;
 pub mod reactor;
+pub mod run_queue;
 pub mod time;
 pub mod trace;

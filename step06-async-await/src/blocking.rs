@@ -32,7 +32,7 @@ fn pool() -> &'static Mutex<Sender<Job>> {
                 .name(format!("blocking-{i}"))
                 .spawn(move || {
                     loop {
-                        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let job = testbed::lock(&queue).recv();
                         match job {
                             Ok(job) => job(),
                             Err(_) => return, // the pool is gone
@@ -68,7 +68,7 @@ where
     let run: Job = Box::new(move || {
         let result = catch_unwind(AssertUnwindSafe(job));
         let waker = {
-            let mut slot = done.lock().unwrap_or_else(|e| e.into_inner());
+            let mut slot = testbed::lock(&done);
             slot.result = Some(result);
             slot.waker.take()
         };
@@ -77,7 +77,7 @@ where
             waker.wake();
         }
     });
-    if let Err(failed) = pool().lock().unwrap_or_else(|e| e.into_inner()).send(run) {
+    if let Err(failed) = testbed::lock(pool()).send(run) {
         // No helper thread at all: run it here rather than never.
         (failed.0)();
     }
@@ -93,7 +93,7 @@ impl<T> Future for BlockingHandle<T> {
     type Output = std::thread::Result<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = testbed::lock(&self.slot);
         match slot.result.take() {
             Some(result) => Poll::Ready(result),
             None => {

@@ -37,6 +37,7 @@ pub mod cli;
 pub mod echo_check;
 pub mod faults;
 pub mod limits;
+pub mod locks;
 pub mod record;
 pub mod report;
 pub mod response;
@@ -47,6 +48,7 @@ pub mod workload;
 
 pub use child::{ChildServer, ServeArgs, serve_if_child};
 pub use cli::CommonOptions;
+pub use locks::lock;
 pub use record::{ConnectionRecord, ConnectionResult, FetchError, RunClock, Stage};
 pub use report::{Outcome, RunReport};
 pub use response::{ResponseCheck, ResponseError};

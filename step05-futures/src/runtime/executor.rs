@@ -4,23 +4,27 @@
 //! `block_on` runs the loop: poll whatever is queued; when nothing is, let the reactor wait for
 //! the kernel (which wakes more tasks); repeat until the main future is done.
 //!
-//! A [`Waker`] here is a small value (`TaskWaker`) holding a task's id and the queue. Waking it
-//! puts the id in the queue, once, and, if the loop is asleep in the reactor, interrupts the
-//! reactor, since a waker may be used from another thread. Because it only holds thread-safe
-//! things, it can be built with `std::task::Wake`, in safe code, even though the tasks
-//! themselves (which may hold `Rc`s) stay on their thread. (`raw_waker.rs` shows the same
-//! thing built by hand.)
+//! A [`Waker`] here is a small value ([`TaskWaker`], in `run_queue.rs`) holding a task's id and
+//! the queue. Waking it puts the id in the queue, once, and, if the loop is asleep in the
+//! reactor, interrupts the reactor, since a waker may be used from another thread. Because it
+//! only holds thread-safe things, it can be built with `std::task::Wake`, in safe code, even
+//! though the tasks themselves (which may hold `Rc`s) stay on their thread. (`raw_waker.rs`
+//! shows the same thing built by hand.)
+//!
+//! If the kernel refuses the reactor its epoll instance (the process is out of descriptors),
+//! `block_on` panics, as tokio's runtime builder would be `unwrap`ped in a `main`: it has no
+//! error to return beside the future's output. Step 7's hub does the same.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
-use crate::reactor::Reactor;
+use crate::reactor::{CurrentGuard, Reactor};
+use crate::runtime::run_queue::{RunQueue, TaskWaker};
 use crate::trace::trace;
 
 /// The id of the future given to `block_on` (spawned tasks count from 0).
@@ -29,49 +33,6 @@ const MAIN: u64 = u64::MAX;
 /// How many polls the executor makes before it asks the kernel for news again, even if tasks
 /// are still queued: a bound on how long I/O and timers can be kept waiting.
 const POLLS_BETWEEN_TURNS: usize = 128;
-
-/// What the wakers of one runtime share with it: the queue of woken tasks, and a way to wake
-/// the reactor.
-struct Shared {
-    /// Ids of the tasks to poll, in the order they were woken.
-    queue: Mutex<VecDeque<u64>>,
-    /// Set while the loop waits in the reactor: a wake must then interrupt the wait.
-    sleeping: AtomicBool,
-    /// Interrupts the reactor's wait, from any thread.
-    interrupt: Arc<mio::Waker>,
-}
-
-// ANCHOR: task_waker
-/// The waker of one task.
-struct TaskWaker {
-    /// The task to poll.
-    id: u64,
-    /// Set while the task is in the queue, so that many wakes queue it once.
-    queued: AtomicBool,
-    /// The runtime's queue.
-    shared: Arc<Shared>,
-}
-
-impl Wake for TaskWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.queued.swap(true, Ordering::SeqCst) {
-            return; // already queued: it will be polled once, and see everything
-        }
-        self.shared
-            .queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(self.id);
-        if self.shared.sleeping.load(Ordering::SeqCst) {
-            let _ = self.shared.interrupt.wake();
-        }
-    }
-}
-// ANCHOR_END: task_waker
 
 /// A spawned task: its future (absent while it is being polled) and its waker.
 struct Task {
@@ -87,24 +48,13 @@ struct Executor {
     tasks: HashMap<u64, Task>,
     /// The next task id (ids are never reused, so a late wake never reaches a new task).
     next_id: u64,
-    /// Shared with the wakers.
-    shared: Arc<Shared>,
+    /// The queue of woken tasks, shared with their wakers.
+    queue: RunQueue,
 }
 
 thread_local! {
     /// The executor of the runtime running on this thread, for `spawn`.
     static EXECUTOR: RefCell<Option<Rc<RefCell<Executor>>>> = const { RefCell::new(None) };
-}
-
-impl Executor {
-    /// A new task's waker.
-    fn waker(&self, id: u64) -> Arc<TaskWaker> {
-        Arc::new(TaskWaker {
-            id,
-            queued: AtomicBool::new(false),
-            shared: Arc::clone(&self.shared),
-        })
-    }
 }
 
 /// The output of a task, shared between the task and its `JoinHandle`.
@@ -183,7 +133,7 @@ pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
     let mut executor = executor.borrow_mut();
     let id = executor.next_id;
     executor.next_id += 1;
-    let waker = executor.waker(id);
+    let waker = executor.queue.waker(id);
     executor.tasks.insert(
         id,
         Task {
@@ -193,10 +143,55 @@ pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
     );
     trace!("executor: task {id} spawned");
     // A new task is ready to run: queue it, as a wake would.
-    waker.wake_by_ref();
+    Waker::from(waker).wake();
     JoinHandle { state }
 }
 // ANCHOR_END: spawn
+
+/// The runtime of one `block_on`: a reactor, a run queue, an executor, installed on this
+/// thread until it is dropped.
+struct Runtime {
+    /// The executor, installed for `spawn`.
+    executor: Rc<RefCell<Executor>>,
+    /// Its queue of woken tasks.
+    queue: RunQueue,
+    /// Drops the tasks left, then uninstalls the executor. (Fields drop in order: this goes
+    /// before the reactor is uninstalled, so the tasks' destructors can still use it.)
+    _executor_guard: ExecutorGuard,
+    /// Uninstalls the reactor.
+    _reactor_guard: CurrentGuard,
+    /// The reactor.
+    reactor: Rc<RefCell<Reactor>>,
+}
+
+impl Runtime {
+    /// Creates the runtime and installs it on this thread. Panics inside another `block_on`, or
+    /// if the kernel refuses the reactor (see the module documentation).
+    fn start() -> Runtime {
+        let in_runtime = EXECUTOR.with(|current| current.borrow().is_some());
+        assert!(
+            !in_runtime,
+            "block_on inside block_on: a runtime cannot wait for itself"
+        );
+        let reactor = Rc::new(RefCell::new(
+            Reactor::new().expect("create the reactor (epoll)"),
+        ));
+        let queue = RunQueue::new(&reactor.borrow());
+        let executor = Rc::new(RefCell::new(Executor {
+            tasks: HashMap::new(),
+            next_id: 0,
+            queue: queue.clone(),
+        }));
+        EXECUTOR.with(|current| *current.borrow_mut() = Some(Rc::clone(&executor)));
+        Runtime {
+            executor,
+            queue,
+            _executor_guard: ExecutorGuard,
+            _reactor_guard: Reactor::enter(Rc::clone(&reactor)),
+            reactor,
+        }
+    }
+}
 
 /// Uninstalls the executor from the thread when `block_on` ends, however it ends.
 struct ExecutorGuard;
@@ -224,85 +219,32 @@ impl Drop for ExecutorGuard {
 /// tasks it spawns run alongside it. Returns the future's output. Tasks still unfinished when
 /// it returns are dropped.
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    let in_runtime = EXECUTOR.with(|current| current.borrow().is_some());
-    assert!(
-        !in_runtime,
-        "block_on inside block_on: a runtime cannot wait for itself"
-    );
-    let reactor = Rc::new(RefCell::new(
-        Reactor::new().expect("create the reactor (epoll)"),
-    ));
-    let shared = Arc::new(Shared {
-        queue: Mutex::new(VecDeque::from([MAIN])),
-        sleeping: AtomicBool::new(false),
-        interrupt: reactor.borrow().cross_thread_waker(),
-    });
-    let executor = Rc::new(RefCell::new(Executor {
-        tasks: HashMap::new(),
-        next_id: 0,
-        shared: Arc::clone(&shared),
-    }));
-    EXECUTOR.with(|current| *current.borrow_mut() = Some(Rc::clone(&executor)));
-    // Dropped in reverse order: the tasks go first, while the reactor is still installed.
-    let _reactor_guard = Reactor::enter(Rc::clone(&reactor));
-    let _executor_guard = ExecutorGuard;
-
-    let main_waker = executor.borrow().waker(MAIN);
-    main_waker.queued.store(true, Ordering::SeqCst);
-    let main_waker_handle = Waker::from(Arc::clone(&main_waker));
+    let runtime = Runtime::start();
+    let main = runtime.queue.waker(MAIN);
+    let main_handle = Waker::from(Arc::clone(&main));
+    main_handle.wake_by_ref(); // ready to run: queue it, as a wake would
     let mut future = std::pin::pin!(future);
     loop {
         // Poll what was woken, in order, but not forever: tasks that keep waking each other
         // would otherwise keep the kernel's news (and timers) waiting.
-        let mut polls = 0;
-        while polls < POLLS_BETWEEN_TURNS {
-            polls += 1;
-            let next = shared
-                .queue
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop_front();
-            let Some(id) = next else { break };
-            if id == MAIN {
-                main_waker.queued.store(false, Ordering::SeqCst);
-                trace!("executor: poll main future");
-                if let Poll::Ready(output) = future
-                    .as_mut()
-                    .poll(&mut Context::from_waker(&main_waker_handle))
-                {
-                    return output;
-                }
-            } else {
-                poll_task(&executor, id);
+        for _ in 0..POLLS_BETWEEN_TURNS {
+            let Some(id) = runtime.queue.pop() else { break };
+            if id != MAIN {
+                poll_task(&runtime.executor, id);
+                continue;
+            }
+            main.unqueued();
+            trace!("executor: poll main future");
+            let mut cx = Context::from_waker(&main_handle);
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
             }
         }
-        // Ask the kernel. With nothing to poll, sleep in the reactor until the kernel, a timer,
-        // or another thread wakes something (say we are asleep first, then look at the queue
-        // once more: a wake in between either sees `sleeping` and interrupts the wait, or is
-        // seen here). With tasks still queued, only look, without waiting.
-        shared.sleeping.store(true, Ordering::SeqCst);
-        let nothing_queued = shared
+        // Ask the kernel: sleep until something is woken, or only look if tasks are queued.
+        runtime
             .queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty();
-        if !nothing_queued {
-            shared.sleeping.store(false, Ordering::SeqCst);
-        }
-        let timeout = if nothing_queued {
-            None
-        } else {
-            Some(std::time::Duration::ZERO)
-        };
-        let woken = reactor
-            .borrow_mut()
-            .turn(timeout)
+            .sleep_or_peek(&runtime.reactor)
             .expect("the reactor's wait failed");
-        shared.sleeping.store(false, Ordering::SeqCst);
-        // Wake outside the reactor's borrow: a waker may run runtime code.
-        for waker in woken {
-            waker.wake();
-        }
     }
 }
 // ANCHOR_END: block_on
@@ -320,7 +262,7 @@ fn poll_task(executor: &Rc<RefCell<Executor>>, id: u64) {
         };
         (future, Arc::clone(&task.waker))
     };
-    waker.queued.store(false, Ordering::SeqCst);
+    waker.unqueued();
     let mut future = future;
     trace!("executor: poll task {id}");
     let waker_handle = Waker::from(waker);
@@ -341,14 +283,4 @@ fn poll_task(executor: &Rc<RefCell<Executor>>, id: u64) {
             }
         }
     }
-}
-
-/// How many spawned tasks are not finished.
-pub fn live_tasks() -> usize {
-    EXECUTOR.with(|current| {
-        current
-            .borrow()
-            .as_ref()
-            .map_or(0, |e| e.borrow().tasks.len())
-    })
 }

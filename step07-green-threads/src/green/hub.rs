@@ -13,19 +13,19 @@
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult};
-use step05_futures::reactor::{Reactor, TimerKey};
+use step05_futures::reactor::{CurrentGuard, Reactor, TimerKey};
+use step05_futures::run_queue::{RunQueue, TaskWaker};
 
 use crate::switch;
 
@@ -48,54 +48,12 @@ const STACKS_KEPT: usize = 1024;
 /// and returns `()` (its closure's result goes to its [`JoinHandle`]).
 type Green = Coroutine<(), (), (), DefaultStack>;
 
-/// What the wakers share with the hub: the run queue, and a way to interrupt the reactor.
-struct Shared {
-    /// Ids of the green threads to resume, in the order they were woken.
-    queue: Mutex<VecDeque<u64>>,
-    /// Set while the hub sleeps in the reactor: a wake must then interrupt the sleep.
-    sleeping: AtomicBool,
-    /// Interrupts the reactor's sleep, from any thread.
-    interrupt: Arc<mio::Waker>,
-}
-
-// ANCHOR: green_waker
-/// The waker of one green thread: waking it queues the green thread for the hub to resume.
-struct GreenWaker {
-    /// The green thread.
-    id: u64,
-    /// Set while it is in the queue, so that many wakes queue it once.
-    queued: AtomicBool,
-    /// The hub's queue.
-    shared: Arc<Shared>,
-}
-
-impl Wake for GreenWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.queued.swap(true, Ordering::SeqCst) {
-            return; // already queued
-        }
-        self.shared
-            .queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(self.id);
-        if self.shared.sleeping.load(Ordering::SeqCst) {
-            let _ = self.shared.interrupt.wake();
-        }
-    }
-}
-// ANCHOR_END: green_waker
-
 /// One green thread, as the hub keeps it.
 struct GreenThread {
     /// Its coroutine; taken out while it runs, so the hub is not borrowed meanwhile.
     coroutine: Option<Green>,
-    /// Its waker.
-    waker: Arc<GreenWaker>,
+    /// Its waker: step 5's, the same type a task has. Waking it queues the green thread.
+    waker: Arc<TaskWaker>,
 }
 
 /// The hub's state.
@@ -104,8 +62,8 @@ struct Hub {
     threads: HashMap<u64, GreenThread>,
     /// The next id (never reused, so a late wake never resumes a newer green thread).
     next_id: u64,
-    /// Shared with the wakers.
-    shared: Arc<Shared>,
+    /// The queue of woken green threads (step 5's run queue), shared with their wakers.
+    queue: RunQueue,
     /// The stack size of new green threads.
     stack_size: usize,
     /// Stacks of finished green threads, reused by new ones.
@@ -190,11 +148,7 @@ where
     };
     let id = hub.next_id;
     hub.next_id += 1;
-    let waker = Arc::new(GreenWaker {
-        id,
-        queued: AtomicBool::new(false),
-        shared: Arc::clone(&hub.shared),
-    });
+    let waker = hub.queue.waker(id);
     let slot = Rc::new(RefCell::new(JoinSlot {
         result: None,
         waiter: None,
@@ -466,7 +420,7 @@ fn resume(hub: &Rc<RefCell<Hub>>, id: u64) {
         };
         (coroutine, Arc::clone(&thread.waker))
     };
-    waker.queued.store(false, Ordering::SeqCst);
+    waker.unqueued();
     // The switch: this stack's registers saved, the green thread's restored. It runs until it
     // calls `switch_to_hub` (Yield) or its closure returns (Return).
     match coroutine.resume(()) {
@@ -485,6 +439,72 @@ fn resume(hub: &Rc<RefCell<Hub>>, id: u64) {
     }
 }
 // ANCHOR_END: resume
+
+/// The runtime of one `run`: a reactor, a run queue and a hub, installed on this thread until
+/// it is dropped. Step 5's `Runtime`, with a hub for an executor.
+struct Runtime {
+    /// The hub.
+    hub: Rc<RefCell<Hub>>,
+    /// Its queue of woken green threads.
+    queue: RunQueue,
+    /// Unwinds the green threads left, then uninstalls the hub. (Fields drop in order: this
+    /// goes before the reactor is uninstalled, so their destructors can still use it.)
+    _hub_guard: HubGuard,
+    /// Uninstalls the reactor.
+    _reactor_guard: CurrentGuard,
+    /// The reactor.
+    reactor: Rc<RefCell<Reactor>>,
+}
+
+impl Runtime {
+    /// Creates the hub and installs it on this thread. Panics inside another `run`, or if the
+    /// kernel refuses the reactor (as step 5's `block_on` does).
+    fn start(stack_size: usize) -> Runtime {
+        assert!(
+            HUB.with(|hub| hub.borrow().is_none()),
+            "run inside run: a hub cannot wait for itself"
+        );
+        let reactor = Rc::new(RefCell::new(
+            Reactor::new().expect("create the reactor (epoll)"),
+        ));
+        let queue = RunQueue::new(&reactor.borrow());
+        let hub = Rc::new(RefCell::new(Hub {
+            threads: HashMap::new(),
+            next_id: 0,
+            queue: queue.clone(),
+            stack_size,
+            stacks: Vec::new(),
+            foreign_waits: 0,
+            finishing: false,
+        }));
+        HUB.with(|current| *current.borrow_mut() = Some(Rc::clone(&hub)));
+        Runtime {
+            _hub_guard: HubGuard(Rc::clone(&hub)),
+            hub,
+            queue,
+            _reactor_guard: Reactor::enter(Rc::clone(&reactor)),
+            reactor,
+        }
+    }
+
+    /// gevent's `LoopExit`: panics if no green thread can ever be woken again. Nothing is
+    /// queued, nothing waits at the reactor for a socket or a timer, and no green thread waits
+    /// in [`wait_future`] for something another OS thread may bring; so every green thread
+    /// waits for another. Sleeping in the reactor now would be sleeping forever.
+    fn check_for_deadlock(&self) {
+        if self.queue.is_empty()
+            && self.reactor.borrow().waiting_wakers() == 0
+            && self.hub.borrow().foreign_waits == 0
+        {
+            panic!(
+                "every green thread is waiting, and for nothing a socket, a timer or another \
+                 thread could bring: they would wait forever (gevent's LoopExit). (A wake that \
+                 comes from another OS thread must be waited for with hub::wait_future, \
+                 which the hub counts; park_until's wakers are taken to stay on this thread.)"
+            );
+        }
+    }
+}
 
 /// Uninstalls the hub when `run` ends, however it ends, after unwinding the stacks of the green
 /// threads still alive (their destructors run: sockets close, timers go).
@@ -525,82 +545,23 @@ pub fn run<T: 'static>(main: impl FnOnce() -> T + 'static) -> T {
 /// `wait_future`, as gevent wants such wakes to come through its hub's thread pool or an
 /// async watcher.
 pub fn run_with_stack<T: 'static>(stack_size: usize, main: impl FnOnce() -> T + 'static) -> T {
-    assert!(
-        HUB.with(|hub| hub.borrow().is_none()),
-        "run inside run: a hub cannot wait for itself"
-    );
-    let reactor = Rc::new(RefCell::new(
-        Reactor::new().expect("create the reactor (epoll)"),
-    ));
-    let shared = Arc::new(Shared {
-        queue: Mutex::new(VecDeque::new()),
-        sleeping: AtomicBool::new(false),
-        interrupt: reactor.borrow().cross_thread_waker(),
-    });
-    let hub = Rc::new(RefCell::new(Hub {
-        threads: HashMap::new(),
-        next_id: 0,
-        shared: Arc::clone(&shared),
-        stack_size,
-        stacks: Vec::new(),
-        foreign_waits: 0,
-        finishing: false,
-    }));
-    HUB.with(|current| *current.borrow_mut() = Some(Rc::clone(&hub)));
-    // Dropped in reverse order: the green threads go first, while the reactor is installed.
-    let _reactor_guard = Reactor::enter(Rc::clone(&reactor));
-    let _hub_guard = HubGuard(Rc::clone(&hub));
-
+    let runtime = Runtime::start(stack_size);
     let main = spawn(main);
     'hub: loop {
         // Resume what was woken, in order, but not forever (see RESUMES_BETWEEN_TURNS).
         for _ in 0..RESUMES_BETWEEN_TURNS {
-            let next = shared
-                .queue
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop_front();
-            let Some(id) = next else { break };
-            resume(&hub, id);
+            let Some(id) = runtime.queue.pop() else { break };
+            resume(&runtime.hub, id);
             if main.is_finished() {
                 break 'hub;
             }
         }
-        // Ask the kernel: sleep until it, a timer or another thread wakes someone, or, with
-        // green threads still queued, only look (as step 5's block_on does).
-        shared.sleeping.store(true, Ordering::SeqCst);
-        let nothing_queued = shared
+        runtime.check_for_deadlock();
+        // Ask the kernel: sleep until someone is woken, or only look if some are queued.
+        runtime
             .queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty();
-        if !nothing_queued {
-            shared.sleeping.store(false, Ordering::SeqCst);
-        }
-        if nothing_queued
-            && reactor.borrow().waiting_wakers() == 0
-            && hub.borrow().foreign_waits == 0
-        {
-            panic!(
-                "every green thread is waiting, and for nothing a socket, a timer or another \
-                 thread could bring: they would wait forever (gevent's LoopExit). (A wake that \
-                 comes from another OS thread must be waited for with hub::wait_future, \
-                 which the hub counts; park_until's wakers are taken to stay on this thread.)"
-            );
-        }
-        let timeout = if nothing_queued {
-            None
-        } else {
-            Some(Duration::ZERO)
-        };
-        let woken = reactor
-            .borrow_mut()
-            .turn(timeout)
+            .sleep_or_peek(&runtime.reactor)
             .expect("the reactor's wait failed");
-        shared.sleeping.store(false, Ordering::SeqCst);
-        for waker in woken {
-            waker.wake();
-        }
     }
     match main.slot.borrow_mut().result.take() {
         Some(Ok(value)) => value,
