@@ -3,9 +3,9 @@
 //! is not ready. This is the code the compiler writes for us from an `async fn` in step 6.
 
 use std::future::Future;
+use std::io::{self, ErrorKind};
 use std::pin::Pin;
-use std::task::{Context, Poll};
-
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use testbed::{
@@ -13,6 +13,7 @@ use testbed::{
 };
 
 use crate::net::{Connect, TcpStream};
+use crate::reactor::token_name;
 use crate::time::Sleep;
 use crate::trace::trace;
 
@@ -80,6 +81,26 @@ impl Fetch {
         self.id
     }
 
+    /// At the first poll: the connection's clock starts, and so does its deadline.
+    fn start_at_first_poll(&mut self) {
+        if self.record.is_none() {
+            let record = ConnectionRecord::start(self.clock, self.id, self.timeout);
+            self.deadline = Some(Sleep::until(record.deadline()));
+            self.record = Some(record);
+        }
+    }
+
+    /// The connection's times (there from the first poll until it finishes).
+    fn record(&mut self) -> &mut ConnectionRecord {
+        self.record.as_mut().expect("started, and not finished")
+    }
+
+    /// Whether the deadline has passed; if not, its timer keeps the waker of `cx`.
+    fn deadline_passed(&mut self, cx: &mut Context<'_>) -> bool {
+        let deadline = self.deadline.as_mut().expect("set at the first poll");
+        Pin::new(deadline).poll(cx).is_ready()
+    }
+
     /// Ends the connection with `outcome`.
     fn finish(&mut self, outcome: Result<(), FetchError>) -> Poll<ConnectionResult> {
         trace!(
@@ -91,6 +112,34 @@ impl Fetch {
         let record = self.record.take().expect("a connection finishes once");
         Poll::Ready(record.finish(outcome))
     }
+
+    /// Ends the connection with an I/O error at `stage`.
+    fn fail(&mut self, stage: Stage, error: io::Error) -> Poll<ConnectionResult> {
+        self.finish(Err(FetchError::io(stage, error)))
+    }
+
+    /// Ends the connection as timed out, at the stage it had reached.
+    fn timed_out(&mut self) -> Poll<ConnectionResult> {
+        let stage = self.record().stage_reached();
+        let error = self.record().timed_out(stage);
+        self.finish(Err(error))
+    }
+
+    /// Ends the connection with the verdict of the response check.
+    fn checked(&mut self) -> Poll<ConnectionResult> {
+        let verdict = std::mem::take(&mut self.check).finish();
+        self.finish(verdict.map(drop).map_err(FetchError::from))
+    }
+}
+
+impl State {
+    /// `Writing` becomes `Reading`, with the same stream.
+    fn into_reading(self) -> State {
+        match self {
+            State::Writing { stream, .. } => State::Reading { stream },
+            other => other,
+        }
+    }
 }
 
 // ANCHOR: poll
@@ -101,87 +150,47 @@ impl Future for Fetch {
         // Fetch holds no pointers into itself, so it is `Unpin`, and pinning asks nothing of us.
         let this = self.get_mut();
         trace!("connection {}: polled", this.id());
-        if this.record.is_none() {
-            // The first poll: the connection starts now.
-            let record = ConnectionRecord::start(this.clock, this.id, this.timeout);
-            this.deadline = Some(Sleep::until(record.deadline()));
-            this.record = Some(record);
-        }
+        this.start_at_first_poll();
         // The deadline first: a connection past it fails, whatever it was waiting for.
-        let deadline = this.deadline.as_mut().expect("set at the first poll");
-        if Pin::new(deadline).poll(cx).is_ready() {
-            let stage = this
-                .record
-                .as_ref()
-                .map_or(Stage::Connect, ConnectionRecord::stage_reached);
-            let error = this
-                .record
-                .as_ref()
-                .map(|r| r.timed_out(stage))
-                .expect("not finished");
-            return this.finish(Err(error));
+        if this.deadline_passed(cx) {
+            return this.timed_out();
         }
+        // Then as far as we can go, until something is not ready (`ready!` returns `Pending`).
         loop {
             match &mut this.state {
-                State::Connecting(connect) => match Pin::new(connect).poll(cx) {
-                    Poll::Ready(Ok(stream)) => {
-                        trace!(
-                            "connection {}: connected (token {})",
-                            this.id(),
-                            crate::reactor::token_name(stream.token())
-                        );
-                        this.record.as_mut().expect("not finished").connected();
+                State::Connecting(connect) => match ready!(Pin::new(connect).poll(cx)) {
+                    Ok(stream) => {
+                        trace!("connection {}: connected ({})", this.id, token(&stream));
+                        this.record().connected();
                         this.state = State::Writing { stream, written: 0 };
                     }
-                    Poll::Ready(Err(e)) => {
-                        return this.finish(Err(FetchError::io(Stage::Connect, e)));
-                    }
-                    Poll::Pending => return Poll::Pending,
+                    Err(e) => return this.fail(Stage::Connect, e),
                 },
                 State::Writing { stream, written } => {
-                    match stream.poll_write(cx, &this.request[*written..]) {
+                    match ready!(stream.poll_write(cx, &this.request[*written..])) {
                         // A write that takes nothing would loop forever: a broken socket.
-                        Poll::Ready(Ok(0)) => {
-                            let zero = std::io::Error::from(std::io::ErrorKind::WriteZero);
-                            return this.finish(Err(FetchError::io(Stage::Write, zero)));
-                        }
-                        Poll::Ready(Ok(n)) => {
-                            *written += n;
-                            if *written == this.request.len() {
-                                trace!("connection {}: request written", this.id());
-                                this.record.as_mut().expect("not finished").written();
-                                let State::Writing { stream, .. } =
-                                    std::mem::replace(&mut this.state, State::Done)
-                                else {
-                                    unreachable!("in the Writing state")
-                                };
-                                this.state = State::Reading { stream };
-                            }
-                        }
-                        Poll::Ready(Err(e)) => {
-                            return this.finish(Err(FetchError::io(Stage::Write, e)));
-                        }
-                        Poll::Pending => return Poll::Pending,
+                        Ok(0) => return this.fail(Stage::Write, ErrorKind::WriteZero.into()),
+                        Ok(n) => *written += n,
+                        Err(e) => return this.fail(Stage::Write, e),
+                    }
+                    if *written == this.request.len() {
+                        trace!("connection {}: request written", this.id);
+                        this.record().written();
+                        this.state = std::mem::replace(&mut this.state, State::Done).into_reading();
                     }
                 }
                 State::Reading { stream } => {
                     let mut buf = [0u8; 8 * 1024];
-                    match stream.poll_read(cx, &mut buf) {
+                    match ready!(stream.poll_read(cx, &mut buf)) {
                         // End-of-file: the response is complete; check it.
-                        Poll::Ready(Ok(0)) => {
-                            let checked = std::mem::take(&mut this.check).finish();
-                            return this.finish(checked.map(drop).map_err(FetchError::from));
-                        }
-                        Poll::Ready(Ok(n)) => {
-                            this.record.as_mut().expect("not finished").received(n);
+                        Ok(0) => return this.checked(),
+                        Ok(n) => {
+                            this.record().received(n);
                             if let Err(e) = this.check.feed(&buf[..n]) {
                                 return this.finish(Err(e.into()));
                             }
                         }
-                        Poll::Ready(Err(e)) => {
-                            return this.finish(Err(FetchError::io(Stage::Read, e)));
-                        }
-                        Poll::Pending => return Poll::Pending,
+                        Err(e) => return this.fail(Stage::Read, e),
                     }
                 }
                 State::Done => panic!("a Fetch was polled after it finished"),
@@ -190,3 +199,8 @@ impl Future for Fetch {
     }
 }
 // ANCHOR_END: poll
+
+/// A stream's token, as traces print it.
+fn token(stream: &TcpStream) -> String {
+    format!("token {}", token_name(stream.token()))
+}

@@ -37,13 +37,24 @@ const WAKE_TOKEN: Token = Token(usize::MAX);
 /// How many bits of a token hold the slab key; the rest hold the generation.
 const KEY_BITS: u32 = usize::BITS / 2;
 
+/// The token of slab slot `key` in its `generation`: the key in the low bits, the generation
+/// above them.
+fn token(key: usize, generation: u32) -> Token {
+    Token(key | ((generation as usize) << KEY_BITS))
+}
+
+/// A token's slab key and generation.
+fn split(token: Token) -> (usize, u32) {
+    (
+        token.0 & ((1 << KEY_BITS) - 1),
+        (token.0 >> KEY_BITS) as u32,
+    )
+}
+
 /// A token as traces print it: slot and generation, `3.1`.
 pub fn token_name(token: Token) -> String {
-    format!(
-        "{}.{}",
-        token.0 & ((1 << KEY_BITS) - 1),
-        token.0 >> KEY_BITS
-    )
+    let (key, generation) = split(token);
+    format!("{key}.{generation}")
 }
 
 /// A direction of readiness.
@@ -205,7 +216,7 @@ impl Reactor {
     pub fn register(&mut self, source: &mut impl Source) -> io::Result<Token> {
         let generation = self.generation();
         let key = self.registrations.vacant_key();
-        let token = Token(key | ((generation as usize) << KEY_BITS));
+        let token = token(key, generation);
         self.poll
             .registry()
             .register(source, token, Interest::READABLE | Interest::WRITABLE)?;
@@ -221,17 +232,14 @@ impl Reactor {
     pub fn deregister(&mut self, source: &mut impl Source, token: Token) {
         let _ = self.poll.registry().deregister(source);
         if self.registration(token).is_some() {
-            self.registrations.remove(token.0 & ((1 << KEY_BITS) - 1));
+            self.registrations.remove(split(token).0);
             trace!("reactor: token {} deregistered", token_name(token));
         }
     }
 
     /// The registration of `token`, if it is still the one the token names.
     fn registration(&mut self, token: Token) -> Option<&mut Registration> {
-        let (key, generation) = (
-            token.0 & ((1 << KEY_BITS) - 1),
-            (token.0 >> KEY_BITS) as u32,
-        );
+        let (key, generation) = split(token);
         self.registrations
             .get_mut(key)
             .filter(|r| r.generation == generation)
@@ -402,6 +410,14 @@ impl Reactor {
             Err(e) => return Err(e),
         }
         let mut to_wake = Vec::new();
+        self.mark_ready(&mut to_wake);
+        self.fire_timers(Instant::now(), &mut to_wake);
+        Ok(to_wake)
+    }
+
+    /// For each of the kernel's reports: marks the direction ready (a new tick), and takes the
+    /// waker waiting for it, if any.
+    fn mark_ready(&mut self, to_wake: &mut Vec<Waker>) {
         let events: Vec<(Token, bool, bool)> = self
             .events
             .iter()
@@ -419,7 +435,7 @@ impl Reactor {
                 continue; // another thread woke us; its waker has queued its task already
             }
             let Some(registration) = self.registration(token) else {
-                continue;
+                continue; // deregistered meanwhile
             };
             for (direction, happened) in [(Direction::Read, readable), (Direction::Write, writable)]
             {
@@ -429,16 +445,18 @@ impl Reactor {
                     readiness.tick += 1;
                     if let Some(waker) = readiness.waker.take() {
                         trace!(
-                            "reactor: token {} {:?} ready: wake its task",
-                            token_name(token),
-                            direction
+                            "reactor: token {} {direction:?} ready: wake its task",
+                            token_name(token)
                         );
                         to_wake.push(waker);
                     }
                 }
             }
         }
-        let now = Instant::now();
+    }
+
+    /// Marks every timer due by `now` fired, and takes its waker.
+    fn fire_timers(&mut self, now: Instant, to_wake: &mut Vec<Waker>) {
         while let Some(Reverse((deadline, key, generation))) = self.deadlines.peek().copied() {
             if deadline > now {
                 break;
@@ -456,7 +474,6 @@ impl Reactor {
                 }
             }
         }
-        Ok(to_wake)
     }
     // ANCHOR_END: turn
 }
