@@ -122,13 +122,14 @@ pub fn fan_out(workload: &Workload) -> Vec<ConnectionResult> {
         start(&io_loop, workload, id, &results);
     }
     // Returns when no handler, timer or pending callback is left: every connection is done.
-    if let Err(e) = io_loop.run() {
-        // The loop itself failed; whatever has not finished fails with it below.
-        eprintln!("step04-callbacks: the event loop failed: {e}");
-    }
+    // If the loop itself failed, whatever has not finished fails with it, below.
+    let stopped = match io_loop.run() {
+        Ok(()) => "the event loop stopped before this connection finished".to_string(),
+        Err(e) => format!("the event loop failed before this connection finished: {e}"),
+    };
     let mut results = results.take();
     let finished: std::collections::HashSet<usize> = results.iter().map(|r| r.id).collect();
-    let error = FetchError::Setup("the event loop stopped before this connection finished".into());
+    let error = FetchError::Setup(stopped);
     for id in (0..workload.len()).filter(|id| !finished.contains(id)) {
         results.push(ConnectionResult::failed_at_start(
             workload.clock,

@@ -241,6 +241,44 @@ mod tests {
         }
     }
 
+    /// Twisted's classic "quote of the day" protocol: write on `connection_made`, then
+    /// `lose_connection`. The transport closes once the quote (bigger than a send buffer, so
+    /// it needs several writable events) has all gone out, and the client reads it to EOF.
+    #[test]
+    fn lose_connection_closes_after_everything_is_sent() {
+        struct Quote;
+        impl Protocol for Quote {
+            fn connection_made(&mut self, transport: &mut Transport) {
+                transport.write(&vec![b'q'; 4 << 20]);
+                transport.lose_connection();
+            }
+            fn data_received(&mut self, _data: &[u8], _transport: &mut Transport) {}
+        }
+        struct QuoteFactory;
+        impl Factory for QuoteFactory {
+            type Protocol = Quote;
+            fn build_protocol(&mut self, _peer: SocketAddr) -> Quote {
+                Quote
+            }
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let io_loop = IoLoop::new().unwrap();
+            let addr = listen_tcp(&io_loop, ([127, 0, 0, 1], 0).into(), QuoteFactory).unwrap();
+            tx.send(addr).unwrap();
+            let _ = io_loop.run();
+        });
+        let addr = rx.recv().unwrap();
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        client
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let mut quote = Vec::new();
+        client.read_to_end(&mut quote).unwrap();
+        assert_eq!(quote.len(), 4 << 20, "all of it, then end-of-file");
+        assert!(quote.iter().all(|&b| b == b'q'));
+    }
+
     /// A peer that reads steadily, but slower than the protocol writes: the transport always
     /// has something waiting, never drains completely, and its buffer must still not grow past
     /// about twice what is waiting. (Before the fix it kept every byte ever sent: 40 MiB here.)

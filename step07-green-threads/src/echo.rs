@@ -34,9 +34,11 @@ fn serve(listener: TcpListener) {
     for stream in listener.incoming() {
         match stream {
             Ok(stream) => {
-                if let Err(e) = hub::try_spawn(move || echo(stream)) {
-                    // The stream was dropped with the closure: the client sees it closed.
-                    eprintln!("echo: cannot start a green thread for a connection: {e}");
+                if hub::try_spawn(move || echo(stream)).is_err() {
+                    // No stack for a green thread (out of memory, or of mappings): the stream
+                    // was dropped with the closure, so the client sees it closed. Pause, as
+                    // for an accept error, rather than fail the next one at once too.
+                    sleep(Duration::from_millis(10));
                 }
             }
             // Out of descriptors, most likely: the connection waits in the backlog; try again.
