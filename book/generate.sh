@@ -39,7 +39,7 @@ if [ "$mode" = check ]; then
     done
 fi
 
-cargo build --release --workspace --bins --examples
+cargo build --release --workspace --bins
 machine="$(nproc)-core $(uname -m), Linux $(uname -r | cut -d- -f1), $(date -u +%Y-%m-%d)"
 
 # quiet COMMAND...: the command with `-q` after `cargo run`, so cargo's own progress lines stay
@@ -291,21 +291,21 @@ introduction() {
 
 # Chapter 1
 chapter1() {
-    transcript step01-connect 0 cargo run --release -p step01-blocking --example connect
+    transcript step01-connect 0 cargo run --release -p step01-blocking --bin connect
     transcript step01-sequential 0 cargo run --release -p step01-blocking -- --connections 20 --timeline
     figure step01-sequential "step01-blocking, sequential" \
         cargo run --release -p step01-blocking -- --connections 20
     transcript step01-threads 0 cargo run --release -p step01-blocking -- --variant threads --connections 100 --timeline
     figure step01-threads "step01-blocking, threads" \
         cargo run --release -p step01-blocking -- --variant threads --connections 100
-    transcript step01-thread-cost 0 cargo run --release -p step01-blocking --example thread_cost
+    transcript step01-thread-cost 0 cargo run --release -p step01-blocking --bin thread_cost
     transcript step01-threads-1000 0 cargo run --release -p step01-blocking -- --variant threads --connections 1000
 }
 
 # Chapter 2
 chapter2() {
-    transcript step02-count 0 cargo run --release -p step02-nonblocking --example count_while_connecting
-    transcript step02-count-refused 1 cargo run --release -p step02-nonblocking --example count_while_connecting -- --refused
+    transcript step02-count 0 cargo run --release -p step02-nonblocking --bin count_while_connecting
+    transcript step02-count-refused 1 cargo run --release -p step02-nonblocking --bin count_while_connecting -- --refused
     transcript step02-busy-wait 0 cargo run --release -p step02-nonblocking -- --connections 100 --timeline
     figure step02-busy-wait "step02-nonblocking, busy-wait" \
         cargo run --release -p step02-nonblocking -- --connections 100
@@ -338,10 +338,10 @@ chapter4() {
 chapter5() {
     transcript step05-state-machine 0 cargo run --release -p step05-futures -- --timeline
     figure step05-state-machine "step05-futures, state-machine" cargo run --release -p step05-futures --
-    transcript step05-as-completed 0 cargo run --release -p step05-futures --example as_completed
+    transcript step05-as-completed 0 cargo run --release -p step05-futures --bin as_completed
     transcript step05-trace 0 cargo run --release -p step05-futures -- --connections 2 --trace
-    transcript step05-task-vs-future 0 cargo run --release -p step05-futures --example task_vs_future
-    transcript step05-first-to-finish 0 cargo run --release -p step05-futures --example first_to_finish
+    transcript step05-task-vs-future 0 cargo run --release -p step05-futures --bin task_vs_future
+    transcript step05-first-to-finish 0 cargo run --release -p step05-futures --bin first_to_finish
     bench cargo bench -p step05-futures --bench machinery
     local group
     for group in wake_and_poll spawn_and_finish; do
@@ -359,7 +359,7 @@ chapter6() {
     figure step06-block "step06-async-await, a task blocking the loop for 200 ms" \
         cargo run --release -p step06-async-await -- --connections 20 --block-ms 200
     transcript step06-block-pool 0 cargo run --release -p step06-async-await -- --connections 20 --block-ms 200 --blocking-pool --timeline
-    transcript step06-sizes 0 cargo run --release -p step06-async-await --example future_sizes
+    transcript step06-sizes 0 cargo run --release -p step06-async-await --bin future_sizes
     bench cargo bench -p step06-async-await --bench ours_vs_tokio
     local group
     for group in fan_out spawn echo; do
@@ -374,10 +374,10 @@ chapter7() {
     figure step07-green "step07-green-threads, green" cargo run --release -p step07-green-threads --
     transcript step07-limit 0 cargo run --release -p step07-green-threads -- --connections 20 --limit 5 --timeline
     transcript step07-10000 0 cargo run --release -p step07-green-threads -- --connections 10000
-    transcript step07-green-cost 0 cargo run --release -p step07-green-threads --example green_cost
+    transcript step07-green-cost 0 cargo run --release -p step07-green-threads --bin green_cost
     table step07-memory cargo run --release -p compare -- --connections 10000 \
         --steps step01-blocking/threads,step06-async-await,step07-green-threads,tokio --markdown
-    transcript step07-implicit-switch 0 cargo run --release -p step07-green-threads --example implicit_switch
+    transcript step07-implicit-switch 0 cargo run --release -p step07-green-threads --bin implicit_switch
     bench cargo bench -p step07-green-threads --bench switch
     bench_table step07-round_trip step07-green-threads switch round_trip \
         green-yield,step05-wake-and-poll,os-thread-ping-pong count "Median time for the whole count"

@@ -2,7 +2,7 @@
 //! printed in the order they finish (asyncio's `as_completed`).
 //!
 //! ```text
-//! cargo run -p step05-futures --example as_completed
+//! cargo run -p step05-futures --bin as_completed
 //! ```
 #![forbid(unsafe_code)]
 

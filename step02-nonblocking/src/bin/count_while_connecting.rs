@@ -2,9 +2,9 @@
 //! then a read that does not wait, and counting until the answer comes.
 //!
 //! ```text
-//! cargo run -p step02-nonblocking --example count_while_connecting
-//! cargo run -p step02-nonblocking --example count_while_connecting -- --addr example.com:80
-//! cargo run -p step02-nonblocking --example count_while_connecting -- --refused
+//! cargo run -p step02-nonblocking --bin count_while_connecting
+//! cargo run -p step02-nonblocking --bin count_while_connecting -- --addr example.com:80
+//! cargo run -p step02-nonblocking --bin count_while_connecting -- --refused
 //! ```
 //!
 //! Without `--addr` it connects to the embedded delay server, started on a thread here, then

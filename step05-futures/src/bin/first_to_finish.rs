@@ -3,7 +3,7 @@
 //! the `select!` macro, which needs `async` code (step 6).
 //!
 //! ```text
-//! cargo run -p step05-futures --example first_to_finish
+//! cargo run -p step05-futures --bin first_to_finish
 //! ```
 #![forbid(unsafe_code)]
 

@@ -1,8 +1,8 @@
 //! What an OS thread costs in memory: 1,000 threads alive at once, at three stack sizes.
 //!
 //! ```text
-//! cargo run --release -p step01-blocking --example thread_cost
-//! cargo run --release -p step01-blocking --example thread_cost -- --threads 10000 --touched-kib 4
+//! cargo run --release -p step01-blocking --bin thread_cost
+//! cargo run --release -p step01-blocking --bin thread_cost -- --threads 10000 --touched-kib 4
 //! ```
 //!
 //! Each thread touches `--touched-kib` of its stack (16 KiB by default: about what a connection's

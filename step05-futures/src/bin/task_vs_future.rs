@@ -2,7 +2,7 @@
 //! object versus `create_task`.)
 //!
 //! ```text
-//! cargo run -p step05-futures --example task_vs_future
+//! cargo run -p step05-futures --bin task_vs_future
 //! ```
 #![forbid(unsafe_code)]
 

@@ -3,7 +3,7 @@
 //! function that looks harmless but does network I/O, so it switches to the hub.
 //!
 //! ```text
-//! cargo run --release -p step07-green-threads --example implicit_switch
+//! cargo run --release -p step07-green-threads --bin implicit_switch
 //! ```
 #![forbid(unsafe_code)]
 

@@ -1,8 +1,8 @@
 //! The first program of the talk: one blocking connect, then who we are connected to.
 //!
 //! ```text
-//! cargo run -p step01-blocking --example connect
-//! cargo run -p step01-blocking --example connect -- --addr example.com:80
+//! cargo run -p step01-blocking --bin connect
+//! cargo run -p step01-blocking --bin connect -- --addr example.com:80
 //! ```
 //!
 //! Without `--addr` it connects to the embedded delay server, started on a thread here.

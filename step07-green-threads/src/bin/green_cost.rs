@@ -2,8 +2,8 @@
 //! measurement as step 1's `thread_cost`, so the two tables can be read side by side.
 //!
 //! ```text
-//! cargo run --release -p step07-green-threads --example green_cost
-//! cargo run --release -p step07-green-threads --example green_cost -- --green-threads 10000 --touched-kib 4
+//! cargo run --release -p step07-green-threads --bin green_cost
+//! cargo run --release -p step07-green-threads --bin green_cost -- --green-threads 10000 --touched-kib 4
 //! ```
 //!
 //! Each green thread touches `--touched-kib` of its stack (16 KiB by default, as in step 1),

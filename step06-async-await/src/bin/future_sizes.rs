@@ -2,7 +2,7 @@
 //! hand-written one, and tokio's.
 //!
 //! ```text
-//! cargo run --release -p step06-async-await --example future_sizes
+//! cargo run --release -p step06-async-await --bin future_sizes
 //! ```
 #![forbid(unsafe_code)]
 
