@@ -20,7 +20,7 @@ struct Cli {
     variant: Variant,
     /// The stack size of each connection's thread, in KiB (variant `threads`).
     #[arg(long, value_name = "KIB", default_value_t = step01_blocking::STACK_SIZE / 1024,
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..=1024 * 1024))]
+          value_parser = testbed::cli::stack_kib())]
     stack_kib: usize,
     #[command(flatten)]
     common: CommonOptions,
@@ -36,12 +36,11 @@ enum Variant {
 }
 
 fn main() -> ExitCode {
-    // This binary is also the embedded delay server, when re-run as one.
     testbed::serve_if_child();
     let cli = Cli::parse();
     let name = testbed::cli::variant_name(&cli.variant);
     testbed::run_step(
-        "step01-blocking",
+        env!("CARGO_PKG_NAME"),
         &name,
         &cli.common,
         |workload: &Workload| match cli.variant {

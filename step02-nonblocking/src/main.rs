@@ -19,11 +19,10 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    // This binary is also the embedded delay server, when re-run as one.
     testbed::serve_if_child();
     let cli = Cli::parse();
     testbed::run_step(
-        "step02-nonblocking",
+        env!("CARGO_PKG_NAME"),
         "busy-wait",
         &cli.common,
         |workload: &Workload| step02_nonblocking::busy_wait(workload),

@@ -37,7 +37,6 @@ enum Variant {
 }
 
 fn main() -> ExitCode {
-    // This binary is also the embedded delay server, when re-run as one.
     testbed::serve_if_child();
     let cli = Cli::parse();
     let name = testbed::cli::variant_name(&cli.variant);
@@ -46,7 +45,7 @@ fn main() -> ExitCode {
     if cli.variant == Variant::Select
         && let Err(e) = step03_select::select::check_capacity(cli.common.connections)
     {
-        eprintln!("step03-select: error: {e}");
+        eprintln!("{}: error: {e}", env!("CARGO_PKG_NAME"));
         return ExitCode::from(1);
     }
     #[cfg(target_os = "linux")]
@@ -54,7 +53,10 @@ fn main() -> ExitCode {
         Variant::Epoll => match step03_select::epoll::Epoll::new() {
             Ok(epoll) => Some(epoll),
             Err(e) => {
-                eprintln!("step03-select: error: cannot create an epoll instance: {e}");
+                eprintln!(
+                    "{}: error: cannot create an epoll instance: {e}",
+                    env!("CARGO_PKG_NAME")
+                );
                 return ExitCode::from(1);
             }
         },
@@ -62,7 +64,7 @@ fn main() -> ExitCode {
     };
     let json = cli.common.json;
     testbed::run_step(
-        "step03-select",
+        env!("CARGO_PKG_NAME"),
         &name,
         &cli.common,
         |workload: &Workload| {

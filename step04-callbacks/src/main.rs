@@ -8,11 +8,11 @@
 #![forbid(unsafe_code)]
 
 use std::io;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use step04_callbacks::IoLoop;
+use testbed::cli::ServerOptions;
 use testbed::{CommonOptions, Workload};
 
 /// Step 4: a callback framework on mio; the fan-out as chains of callbacks.
@@ -30,51 +30,35 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Server {
     /// Tornado style: greet every client with "Hello" and close.
-    HelloServer {
-        /// Where to listen.
-        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
-        addr: SocketAddr,
-    },
+    HelloServer(ServerOptions),
     /// Twisted style: echo every byte back.
-    EchoServer {
-        /// Where to listen.
-        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
-        addr: SocketAddr,
-    },
+    EchoServer(ServerOptions),
 }
 
 fn main() -> ExitCode {
-    // This binary is also the embedded delay server, when re-run as one.
     testbed::serve_if_child();
     let cli = Cli::parse();
     match cli.server {
         None => testbed::run_step(
-            "step04-callbacks",
+            env!("CARGO_PKG_NAME"),
             "callbacks",
             &cli.common,
             |workload: &Workload| step04_callbacks::fan_out(workload),
         ),
-        Some(server) => match serve(server) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("step04-callbacks: error: {e}");
-                ExitCode::from(1)
-            }
-        },
+        Some(server) => testbed::cli::run_server(env!("CARGO_PKG_NAME"), || serve(server)),
     }
 }
 
 /// Runs one of the servers until the process is killed.
 fn serve(server: Server) -> io::Result<()> {
-    if let Err(e) = testbed::limits::raise_to_hard_limit() {
-        eprintln!("step04-callbacks: warning: {e}");
-    }
     let io_loop = IoLoop::new()?;
     let addr = match server {
-        Server::HelloServer { addr } => step04_callbacks::hello::hello_server(&io_loop, addr)?,
-        Server::EchoServer { addr } => step04_callbacks::protocol::listen_tcp(
+        Server::HelloServer(server) => {
+            step04_callbacks::hello::hello_server(&io_loop, server.addr)?
+        }
+        Server::EchoServer(server) => step04_callbacks::protocol::listen_tcp(
             &io_loop,
-            addr,
+            server.addr,
             step04_callbacks::echo::EchoFactory,
         )?,
     };

@@ -9,10 +9,10 @@
 #![forbid(unsafe_code)]
 
 use std::io::{self, Write};
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use testbed::cli::ServerOptions;
 use testbed::{CommonOptions, Workload};
 
 /// Step 5: futures by hand, on a reactor and an executor of our own.
@@ -46,28 +46,16 @@ enum Variant {
 #[derive(Debug, Subcommand)]
 enum Server {
     /// Echo every byte back: an accept loop spawning a task per connection.
-    EchoServer {
-        /// Where to listen.
-        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
-        addr: SocketAddr,
-    },
+    EchoServer(ServerOptions),
 }
 
 fn main() -> ExitCode {
-    // This binary is also the embedded delay server, when re-run as one.
     testbed::serve_if_child();
     let cli = Cli::parse();
-    if let Some(Server::EchoServer { addr }) = cli.server {
-        if let Err(e) = testbed::limits::raise_to_hard_limit() {
-            eprintln!("step05-futures: warning: {e}");
-        }
-        return match step05_futures::echo::echo_server(addr, testbed::child::announce) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("step05-futures: error: {e}");
-                ExitCode::from(1)
-            }
-        };
+    if let Some(Server::EchoServer(server)) = cli.server {
+        return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || {
+            step05_futures::echo::echo_server(server.addr, testbed::child::announce)
+        });
     }
     if cli.trace {
         step05_futures::trace::enable();
@@ -75,7 +63,7 @@ fn main() -> ExitCode {
     let name = testbed::cli::variant_name(&cli.variant);
     let json = cli.common.json;
     testbed::run_step(
-        "step05-futures",
+        env!("CARGO_PKG_NAME"),
         &name,
         &cli.common,
         |workload: &Workload| match cli.variant {

@@ -11,12 +11,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use step06_async_await::{Blocking, Options, echo, fan_out, on_tokio};
+use testbed::cli::ServerOptions;
 use testbed::{CommonOptions, Workload};
 
 /// Step 6: async/await on our runtime, and on tokio beside it.
@@ -29,7 +29,7 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = Runtime::Ours)]
     runtime: Runtime,
     /// At most K connections in flight at a time (a semaphore).
-    #[arg(long, value_name = "K", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, value_name = "K", value_parser = testbed::cli::at_least_one())]
     limit: Option<usize>,
     /// Add a task that, 10 ms in, blocks its thread for B milliseconds (std::thread::sleep).
     #[arg(long, value_name = "B")]
@@ -55,9 +55,8 @@ enum Runtime {
 enum Server {
     /// Echo every byte back: async fn, one task per connection.
     EchoServer {
-        /// Where to listen.
-        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
-        addr: SocketAddr,
+        #[command(flatten)]
+        server: ServerOptions,
         /// Which runtime runs it.
         #[arg(long, value_enum, default_value_t = Runtime::Ours)]
         runtime: Runtime,
@@ -65,24 +64,13 @@ enum Server {
 }
 
 fn main() -> ExitCode {
-    // This binary is also the embedded delay server, when re-run as one.
     testbed::serve_if_child();
     let cli = Cli::parse();
-    if let Some(Server::EchoServer { addr, runtime }) = cli.server {
-        if let Err(e) = testbed::limits::raise_to_hard_limit() {
-            eprintln!("step06-async-await: warning: {e}");
-        }
-        let served = match runtime {
-            Runtime::Ours => echo::echo_server(addr, testbed::child::announce),
-            Runtime::Tokio => on_tokio::echo_server(addr, testbed::child::announce),
-        };
-        return match served {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("step06-async-await: error: {e}");
-                ExitCode::from(1)
-            }
-        };
+    if let Some(Server::EchoServer { server, runtime }) = cli.server {
+        return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || match runtime {
+            Runtime::Ours => echo::echo_server(server.addr, testbed::child::announce),
+            Runtime::Tokio => on_tokio::echo_server(server.addr, testbed::child::announce),
+        });
     }
     let options = Options {
         limit: cli.limit,
@@ -93,7 +81,7 @@ fn main() -> ExitCode {
     };
     let name = testbed::cli::variant_name(&cli.runtime);
     testbed::run_step(
-        "step06-async-await",
+        env!("CARGO_PKG_NAME"),
         &name,
         &cli.common,
         |workload: &Workload| match cli.runtime {

@@ -8,11 +8,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use step07_green_threads::Options;
+use testbed::cli::ServerOptions;
 use testbed::{CommonOptions, Outcome, Workload};
 
 /// Step 7: one green thread per connection, running blocking-looking code.
@@ -22,11 +22,11 @@ struct Cli {
     #[command(subcommand)]
     server: Option<Server>,
     /// At most K connections in flight at a time (a pool of green threads).
-    #[arg(long, value_name = "K", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, value_name = "K", value_parser = testbed::cli::at_least_one())]
     limit: Option<usize>,
     /// The stack of each green thread, in KiB.
     #[arg(long, value_name = "KIB", default_value_t = step07_green_threads::hub::STACK_SIZE / 1024,
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..=1024 * 1024))]
+          value_parser = testbed::cli::stack_kib())]
     stack_kib: usize,
     #[command(flatten)]
     common: CommonOptions,
@@ -36,35 +36,23 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Server {
     /// Echo every byte back: one green thread per connection.
-    EchoServer {
-        /// Where to listen.
-        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
-        addr: SocketAddr,
-    },
+    EchoServer(ServerOptions),
 }
 
 fn main() -> ExitCode {
-    // This binary is also the embedded delay server, when re-run as one.
     testbed::serve_if_child();
     let cli = Cli::parse();
-    if let Some(Server::EchoServer { addr }) = cli.server {
-        if let Err(e) = testbed::limits::raise_to_hard_limit() {
-            eprintln!("step07-green-threads: warning: {e}");
-        }
-        return match step07_green_threads::echo::echo_server(addr, testbed::child::announce) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("step07-green-threads: error: {e}");
-                ExitCode::from(1)
-            }
-        };
+    if let Some(Server::EchoServer(server)) = cli.server {
+        return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || {
+            step07_green_threads::echo::echo_server(server.addr, testbed::child::announce)
+        });
     }
     let options = Options {
         limit: cli.limit,
         stack_size: cli.stack_kib * 1024,
     };
     testbed::run_step(
-        "step07-green-threads",
+        env!("CARGO_PKG_NAME"),
         "green",
         &cli.common,
         |workload: &Workload| {

@@ -72,7 +72,9 @@ pub fn bind_announce_and_serve(args: &ServeArgs) -> io::Result<()> {
 /// If this process was started as the embedded server (first argument
 /// [`SERVER_SUBCOMMAND`]), serves and never returns. Otherwise returns at once.
 ///
-/// Every step binary calls this first in `main`, before parsing its own options.
+/// Every step binary calls this first in `main`, before parsing its own options: each binary is
+/// also the embedded delay server, when re-run as one (so that the client's CPU time and memory
+/// in the report are its own).
 pub fn serve_if_child() {
     let mut args = std::env::args_os();
     let program = args.next().unwrap_or_default();

@@ -4,7 +4,10 @@
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
+use std::process::ExitCode;
+
 use clap::Args;
+use clap::builder::RangedU64ValueParser;
 
 // ANCHOR: common_options
 /// The shared options. A step binary embeds them with `#[command(flatten)]`.
@@ -44,6 +47,42 @@ impl CommonOptions {
             (None, false) => "/".to_string(),
         }
     }
+}
+
+/// `--addr`, the option of every step's server subcommands (`echo-server`, `hello-server`).
+#[derive(Debug, Clone, Args)]
+pub struct ServerOptions {
+    /// Where to listen.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+}
+
+/// Runs one of step `step`'s servers until it is killed: raises the open-file limit first (a
+/// server may hold thousands of connections; a warning if it cannot), then `serve`. Its first
+/// line on stdout is `listening on HOST:PORT` (`serve` says it with
+/// [`announce`](crate::child::announce)). If `serve` fails: `STEP: error: ...` and exit 1.
+pub fn run_server(step: &str, serve: impl FnOnce() -> io::Result<()>) -> ExitCode {
+    if let Err(e) = crate::limits::raise_to_hard_limit() {
+        eprintln!("{step}: warning: {e}");
+    }
+    match serve() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{step}: error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The parser of `--limit K` (steps 6 and 7): at least one connection in flight.
+pub fn at_least_one() -> RangedU64ValueParser<usize> {
+    RangedU64ValueParser::<usize>::new().range(1..)
+}
+
+/// The parser of `--stack-kib` (steps 1 and 7): from 16 KiB (less cannot run a connection) to
+/// 1 GiB.
+pub fn stack_kib() -> RangedU64ValueParser<usize> {
+    RangedU64ValueParser::<usize>::new().range(16..=1024 * 1024)
 }
 
 /// The name of a `--variant` value as the user types it (`threads`, `epoll`): what the report's
