@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use testbed::ConnectionResult;
+use testbed::timeline::peak_in_flight;
 
 use crate::table::Comparison;
 
@@ -38,23 +39,6 @@ fn in_progress(results: &[ConnectionResult], samples: usize) -> Vec<f64> {
                 / n
         })
         .collect()
-}
-
-/// The most connections in progress at any one moment.
-pub fn peak_in_progress(results: &[ConnectionResult]) -> usize {
-    // Starts count +1 and ends -1; at equal times the end comes first (done at t, started at t
-    // are not both in progress).
-    let mut events: Vec<(f64, i32)> = results
-        .iter()
-        .flat_map(|r| [(r.start_ms, 1), (r.done_ms, -1)])
-        .collect();
-    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let (mut now, mut peak) = (0i32, 0i32);
-    for (_, change) in events {
-        now += change;
-        peak = peak.max(now);
-    }
-    peak.max(0) as usize
 }
 
 /// The chart.
@@ -161,7 +145,7 @@ pub fn svg(comparison: &Comparison) -> String {
             r##"<rect x="{strip_x}" y="{}" width="{STRIP_WIDTH}" height="22" fill="none" stroke="#ccc"/>"##,
             y + 6.0
         );
-        let peak = peak_in_progress(&row.results);
+        let peak = peak_in_flight(&row.results);
         let _ = writeln!(
             out,
             r#"<text x="{}" y="{}">at most {peak}</text>"#,
@@ -272,7 +256,7 @@ mod tests {
                 .all(|f| (*f - 1.0).abs() < 1e-9)
         );
         assert_eq!(
-            (peak_in_progress(&sequential), peak_in_progress(&concurrent)),
+            (peak_in_flight(&sequential), peak_in_flight(&concurrent)),
             (1, 4)
         );
     }

@@ -11,7 +11,6 @@ use std::thread;
 use std::time::Duration;
 
 use step01_blocking::{fetch, sequential, threads};
-use testbed::server::delay_response;
 use testbed::{
     ConnectionRecord, ConnectionResult, FetchError, ServerHandle, Stage, Target, Workload,
 };
@@ -22,15 +21,6 @@ const DELAY_MS: u64 = 20;
 /// `n` connections to `path` on `server`, each with a deadline of `timeout`.
 fn workload(server: &ServerHandle, path: &str, n: usize, timeout: Duration) -> Workload {
     Workload::uniform(Target::new(server.addr(), path), n, timeout)
-}
-
-/// Asserts that every result is a success with the whole `/delay/{DELAY_MS}` response.
-fn assert_all_ok(results: &[ConnectionResult], n: usize) {
-    let expected = delay_response(Duration::from_millis(DELAY_MS)).len() as u64;
-    assert_eq!(results.len(), n);
-    for (id, r) in results.iter().enumerate() {
-        assert!(r.ok && r.id == id && r.bytes == expected, "{r:?}");
-    }
 }
 
 // ANCHOR: deadline
@@ -135,7 +125,7 @@ fn sixteen_kib_stacks_are_enough() {
         &workload(&server, &path, 20, Duration::from_secs(10)),
         16 * 1024,
     );
-    assert_all_ok(&results, 20);
+    testbed::faults::assert_all_ok(&results, 20, DELAY_MS);
 }
 
 /// `fetch` with a read buffer of `N` bytes on the stack (the rest as in `src/fetch.rs`).
@@ -207,7 +197,7 @@ fn stack_probe() {
         "64" => on_16_kib_stack(fetch_with_buffer::<{ 64 * 1024 }>),
         other => panic!("no probe for a {other} KiB buffer"),
     };
-    assert_all_ok(&[result], 1);
+    testbed::faults::assert_all_ok(&[result], 1, DELAY_MS);
 }
 
 /// Exercise 3: with an 8 KiB buffer the probe succeeds; with a 64 KiB buffer on a 16 KiB stack,
@@ -302,7 +292,7 @@ fn a_pool_of_10_runs_100_connections_in_waves() {
         step01_blocking::STACK_SIZE,
     );
     println!("{}", testbed::timeline::ascii(&results, 64));
-    assert_all_ok(&results, n);
+    testbed::faults::assert_all_ok(&results, n, DELAY_MS);
 
     // How many connections were in progress when `r` started (itself included).
     let in_progress = |r: &ConnectionResult| {

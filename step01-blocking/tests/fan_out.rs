@@ -2,34 +2,13 @@
 //! sequential one never overlaps its connections, the threaded one does, and a thread that
 //! cannot be spawned is a failure of its connection, not a panic.
 
-use std::time::Duration;
-
 use step01_blocking::{STACK_SIZE, sequential, threads};
-use testbed::server::delay_response;
-use testbed::{ConnectionResult, ServerConfig, ServerHandle, Target, Workload};
+use testbed::{ServerConfig, ServerHandle, Workload};
 
 const DELAY_MS: u64 = 20;
 
-fn workload(server: &ServerHandle, connections: usize) -> Workload {
-    let target = Target::new(server.addr(), format!("/delay/{DELAY_MS}"));
-    Workload::uniform(target, connections, Duration::from_secs(10))
-}
-
 fn server() -> ServerHandle {
     ServerHandle::start(ServerConfig::default()).expect("start the delay server")
-}
-
-fn assert_all_ok(results: &[ConnectionResult], n: usize) {
-    let expected = delay_response(Duration::from_millis(DELAY_MS)).len() as u64;
-    assert_eq!(results.len(), n);
-    for (id, r) in results.iter().enumerate() {
-        assert_eq!(r.id, id);
-        assert!(r.ok, "{r:?}");
-        assert_eq!(
-            r.bytes, expected,
-            "connection #{id} must receive the whole response"
-        );
-    }
 }
 
 /// One and twenty sequential connections all succeed with every byte.
@@ -37,7 +16,11 @@ fn assert_all_ok(results: &[ConnectionResult], n: usize) {
 fn sequential_succeeds_at_1_and_20() {
     let server = server();
     for n in [1, 20] {
-        assert_all_ok(&sequential(&workload(&server, n)), n);
+        testbed::faults::assert_all_ok(
+            &sequential(&Workload::delayed(server.addr(), n, DELAY_MS)),
+            n,
+            DELAY_MS,
+        );
     }
 }
 
@@ -46,7 +29,11 @@ fn sequential_succeeds_at_1_and_20() {
 fn threads_succeed_at_1_and_20() {
     let server = server();
     for n in [1, 20] {
-        assert_all_ok(&threads(&workload(&server, n), STACK_SIZE), n);
+        testbed::faults::assert_all_ok(
+            &threads(&Workload::delayed(server.addr(), n, DELAY_MS), STACK_SIZE),
+            n,
+            DELAY_MS,
+        );
     }
 }
 
@@ -55,7 +42,7 @@ fn threads_succeed_at_1_and_20() {
 #[test]
 fn sequential_connections_never_overlap() {
     let server = server();
-    let results = sequential(&workload(&server, 10));
+    let results = sequential(&Workload::delayed(server.addr(), 10, DELAY_MS));
     for pair in results.windows(2) {
         assert!(
             pair[1].start_ms >= pair[0].done_ms,
@@ -71,7 +58,7 @@ fn sequential_connections_never_overlap() {
 #[test]
 fn threaded_connections_overlap() {
     let server = server();
-    let results = threads(&workload(&server, 20), STACK_SIZE);
+    let results = threads(&Workload::delayed(server.addr(), 20, DELAY_MS), STACK_SIZE);
     let first_done = results
         .iter()
         .map(|r| r.done_ms)
@@ -88,7 +75,7 @@ fn threaded_connections_overlap() {
 #[test]
 fn a_thread_that_cannot_be_spawned_fails_its_connection() {
     let server = server();
-    let results = threads(&workload(&server, 3), 1 << 62);
+    let results = threads(&Workload::delayed(server.addr(), 3, DELAY_MS), 1 << 62);
     assert_eq!(results.len(), 3);
     for r in &results {
         assert!(

@@ -13,7 +13,6 @@ use nix::sys::time::TimeValLike;
 use step02_nonblocking::connection::{Connection, Visit, Wants};
 use step02_nonblocking::sys::{ConnectStart, NonBlockingSocket};
 use step02_nonblocking::{BusyWaitOutcome, busy_wait};
-use testbed::server::delay_response;
 use testbed::{ConnectionResult, FetchError, ServerHandle, Target, Workload};
 
 /// The server delay of these tests.
@@ -25,15 +24,6 @@ const READ_BUFFER: usize = 8 * 1024;
 /// `n` connections to `path` on `server`, each with a deadline of `timeout`.
 fn workload(server: &ServerHandle, path: &str, n: usize, timeout: Duration) -> Workload {
     Workload::uniform(Target::new(server.addr(), path), n, timeout)
-}
-
-/// Asserts that every result is a success with the whole `/delay/{DELAY_MS}` response.
-fn assert_all_ok(results: &[ConnectionResult], n: usize) {
-    let expected = delay_response(Duration::from_millis(DELAY_MS)).len() as u64;
-    assert_eq!(results.len(), n);
-    for (id, r) in results.iter().enumerate() {
-        assert!(r.ok && r.id == id && r.bytes == expected, "{r:?}");
-    }
 }
 
 /// Asserts that every result failed at its 200 ms deadline while waiting for the response.
@@ -120,8 +110,8 @@ fn a_pause_after_each_pass_caps_the_passes() {
     let paused = measured("paused", work(), |w| {
         busy_wait_with_pause(w, Duration::from_millis(1))
     });
-    assert_all_ok(&busy.results, 100);
-    assert_all_ok(&paused.results, 100);
+    testbed::faults::assert_all_ok(&busy.results, 100, DELAY_MS);
+    testbed::faults::assert_all_ok(&paused.results, 100, DELAY_MS);
 
     // Every pass before the one that finished the last connection was followed by >= 1 ms.
     let last_done = paused.results.iter().map(|r| r.done_ms).fold(0.0, f64::max);
@@ -304,7 +294,7 @@ fn asking_the_kernel_visits_only_connections_that_can_go_on() {
         workload(&server, &path, n, Duration::from_secs(10)),
         ask_the_kernel,
     );
-    assert_all_ok(&good.results, n);
+    testbed::faults::assert_all_ok(&good.results, n, DELAY_MS);
     assert!(good.not_yet <= 2 * n as u64, "{good:?}");
 
     let timeout = Duration::from_millis(200);

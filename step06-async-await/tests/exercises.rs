@@ -23,12 +23,6 @@ use testbed::{
     Stage, Target, Workload,
 };
 
-/// `n` connections to `/delay/{delay_ms}` on `server`.
-fn workload(server: &ServerHandle, n: usize, delay_ms: u64) -> Workload {
-    let target = Target::new(server.addr(), format!("/delay/{delay_ms}"));
-    Workload::uniform(target, n, Duration::from_secs(10))
-}
-
 // ANCHOR: await_in_turn
 /// Each fetch awaited before the next one starts: step 1's sequential client, with `.await`.
 async fn one_after_another(workload: &Workload) -> Vec<ConnectionResult> {
@@ -54,8 +48,8 @@ async fn joined_in_one_task(workload: &Workload) -> Vec<ConnectionResult> {
 #[test]
 fn awaiting_in_turn_is_a_staircase_joining_is_not() {
     let server = ServerHandle::start(ServerConfig::default()).unwrap();
-    let staircase = block_on(one_after_another(&workload(&server, 5, 20)));
-    let joined = block_on(joined_in_one_task(&workload(&server, 5, 20)));
+    let staircase = block_on(one_after_another(&Workload::delayed(server.addr(), 5, 20)));
+    let joined = block_on(joined_in_one_task(&Workload::delayed(server.addr(), 5, 20)));
     for r in staircase.iter().chain(&joined) {
         assert!(r.ok, "{r:?}");
     }
@@ -183,7 +177,7 @@ async fn compute(
 /// Ten connections to `/delay/20`, beside a task that computes for 400 ms.
 fn beside_a_computation(yield_every: Option<Duration>) -> (Vec<ConnectionResult>, (f64, f64)) {
     let server = ServerHandle::start(ServerConfig::default()).unwrap();
-    let workload = workload(&server, 10, 20);
+    let workload = Workload::delayed(server.addr(), 10, 20);
     block_on(async {
         let tasks: Vec<_> = (0..workload.len())
             .map(|id| {

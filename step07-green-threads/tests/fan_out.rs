@@ -6,23 +6,7 @@ use std::time::Duration;
 
 use step07_green_threads::{Options, fan_out};
 use testbed::server::delay_response;
-use testbed::{ConnectionResult, RunReport, ServerConfig, ServerHandle, Target, Workload};
-
-/// The most connections in flight at one moment, from their start and end times.
-fn most_in_flight(results: &[ConnectionResult]) -> usize {
-    let mut edges: Vec<(f64, i32)> = results
-        .iter()
-        .flat_map(|r| [(r.start_ms, 1), (r.done_ms, -1)])
-        .collect();
-    // At equal times, an end comes before a start: a slot freed and taken at once.
-    edges.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let (mut now, mut most) = (0i32, 0i32);
-    for (_, step) in edges {
-        now += step;
-        most = most.max(now);
-    }
-    most as usize
-}
+use testbed::{RunReport, ServerConfig, ServerHandle, Target, Workload};
 
 /// 100 connections, each a green thread running step 1's blocking code: every one succeeds with
 /// every byte, and all were started before any finished.
@@ -41,7 +25,7 @@ fn a_hundred_green_threads_all_in_flight_at_once() {
         assert!(r.ok && r.id == id && r.bytes == expected, "{r:?}");
     }
     testbed::faults::assert_all_started_before_any_finished(&results);
-    assert_eq!(most_in_flight(&results), 100);
+    assert_eq!(testbed::timeline::peak_in_flight(&results), 100);
 }
 
 /// With a pool of 5, never more than 5 connections are in flight, and all 20 succeed.
@@ -59,7 +43,11 @@ fn a_pool_keeps_at_most_k_in_flight() {
     };
     let results = fan_out(&workload, options);
     assert!(results.iter().all(|r| r.ok), "{results:?}");
-    assert_eq!(most_in_flight(&results), 5, "{results:?}");
+    assert_eq!(
+        testbed::timeline::peak_in_flight(&results),
+        5,
+        "{results:?}"
+    );
 }
 
 /// The fault suite, through green threads (its deadlines are socket timeouts, as in step 1,

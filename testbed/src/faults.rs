@@ -136,6 +136,21 @@ fn assert_ok(r: &ConnectionResult) {
     );
 }
 
+/// Asserts that a run of `n` connections to `/delay/{delay_ms}` succeeded: every result is
+/// there, in id order, a success with the whole response.
+pub fn assert_all_ok(results: &[ConnectionResult], n: usize, delay_ms: u64) {
+    let expected = crate::server::delay_response(Duration::from_millis(delay_ms)).len() as u64;
+    assert_eq!(results.len(), n, "one result per connection");
+    for (id, r) in results.iter().enumerate() {
+        assert_eq!(r.id, id, "results in id order");
+        assert!(r.ok, "{r:?}");
+        assert_eq!(
+            r.bytes, expected,
+            "connection #{id} must receive the whole response"
+        );
+    }
+}
+
 /// Asserts that the connections of a run were all in progress at once: every one started before
 /// the first one finished. (What a concurrent fan-out does, and a sequential one cannot.)
 pub fn assert_all_started_before_any_finished(results: &[ConnectionResult]) {

@@ -10,6 +10,23 @@ use std::fmt::Write as _;
 
 use crate::record::ConnectionResult;
 
+/// The most connections in flight at any one moment, from their recorded times: each start
+/// counts +1 and each end -1, and at equal times an end comes first (a connection done at t and
+/// one started at t were not both in flight).
+pub fn peak_in_flight(results: &[ConnectionResult]) -> usize {
+    let mut edges: Vec<(f64, i32)> = results
+        .iter()
+        .flat_map(|r| [(r.start_ms, 1), (r.done_ms, -1)])
+        .collect();
+    edges.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut now, mut peak) = (0i32, 0i32);
+    for (_, change) in edges {
+        now += change;
+        peak = peak.max(now);
+    }
+    peak.max(0) as usize
+}
+
 /// The phases of a connection, in the order they happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {

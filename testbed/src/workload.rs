@@ -59,6 +59,13 @@ impl Workload {
         Workload::mixed(vec![target; connections], timeout)
     }
 
+    /// `connections` connections to `/delay/{delay_ms}` on `server`, each with a 10 s deadline:
+    /// the workload most tests run.
+    pub fn delayed(server: std::net::SocketAddr, connections: usize, delay_ms: u64) -> Workload {
+        let target = Target::new(server, format!("/delay/{delay_ms}"));
+        Workload::uniform(target, connections, Duration::from_secs(10))
+    }
+
     /// One connection per target, in order. The clock starts now.
     pub fn mixed(targets: Vec<Target>, timeout: Duration) -> Workload {
         Workload {

@@ -1,6 +1,5 @@
-//! The talk's two servers, run as the step's binary: hello greets 1,000 clients; echo passes the
-//! testbed's echo check (1,000 concurrent clients of 64 KiB, some vanishing halfway, then 8 MiB
-//! transfers past the server's high-water mark), every byte checked.
+//! The talk's Tornado server, run as the step's binary: 1,000 concurrent clients are each
+//! greeted with exactly "Hello\n", then closed.
 
 use std::process::Command;
 
@@ -46,18 +45,4 @@ fn hello_greets_a_thousand_clients() {
         greetings
     });
     assert!(greetings.iter().all(|g| g == b"Hello\n"));
-}
-
-/// The echo server returns every byte to every client, vanishing clients do not disturb it,
-/// and transfers past its 1 MiB high-water mark do not stall it.
-#[test]
-fn echo_passes_the_echo_check() {
-    let server = server("echo-server");
-    let failures = testbed::echo_check::standard(server.addr());
-    assert!(
-        failures.is_empty(),
-        "{} failures, e.g. {:?}",
-        failures.len(),
-        &failures[..failures.len().min(3)]
-    );
 }
