@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
-use compare::steps::{Plan, Variant};
+use compare::steps::Variant;
 use step02_nonblocking::connection::{Connection, Visit};
 use step03_select::epoll::Epoll;
 use step03_select::poll::Poll;
@@ -135,25 +135,23 @@ fn fan_out_batched<W: Waiter>(workload: &Workload, mut waiter: W) -> Vec<Connect
     results
 }
 
-/// Anything can run anything (as `always` in `steps.rs`, which is private there).
-fn always(_: &Plan) -> Option<String> {
-    None
-}
-
 // ANCHOR: batched_variants
-/// The two rows to add to `all()` in `compare/src/steps.rs`, after the `epoll` row. There,
-/// `fan_out` calls `step03_select::fan_out_batched` instead of the copy in this file.
+/// The two rows to add to step 3's list, `variants()` in `step03-select/src/fan_out.rs`, after
+/// the `epoll` row (the binary's `--variant` and `compare` then both have them). There,
+/// `fan_out` calls the crate's own `fan_out_batched` instead of the copy in this file.
 fn batched_variants() -> Vec<Variant> {
     vec![
         Variant {
             step: "step03-select",
             variant: "poll-batched",
+            about: "poll(2), the connects started in batches",
             fan_out: |w| fan_out_batched(w, Poll).into(),
-            cannot_run: always,
+            cannot_run: testbed::variants::always,
         },
         Variant {
             step: "step03-select",
             variant: "epoll-batched",
+            about: "epoll(7), the connects started in batches",
             fan_out: |w| match Epoll::new() {
                 Ok(epoll) => fan_out_batched(w, epoll).into(),
                 Err(e) => w
@@ -162,7 +160,7 @@ fn batched_variants() -> Vec<Variant> {
                     )))
                     .into(),
             },
-            cannot_run: always,
+            cannot_run: testbed::variants::always,
         },
     ]
 }

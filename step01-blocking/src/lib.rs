@@ -13,16 +13,13 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`fetch`] | one connection, blocking, with a deadline on every call |
-//! | [`sequential`](mod@sequential) | the fan-out, one connection after another |
-//! | [`threads`](mod@threads) | the fan-out, one thread per connection |
+//! | [`fan_out`] | the fan-outs: `sequential`, `threads`, and the list of them |
 //! | [`thread_cost`] | what a thread costs in memory, measured |
 #![forbid(unsafe_code)]
 
+pub mod fan_out;
 pub mod fetch;
-pub mod sequential;
 pub mod thread_cost;
-pub mod threads;
 
+pub use fan_out::{STACK_SIZE, sequential, threads, variants};
 pub use fetch::fetch;
-pub use sequential::sequential;
-pub use threads::{STACK_SIZE, threads};

@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use testbed::{CommonOptions, Outcome, Workload};
 
 /// Step 1: blocking sockets, one connection after another or one thread each.
@@ -16,8 +16,8 @@ use testbed::{CommonOptions, Outcome, Workload};
 #[command(version, about)]
 struct Cli {
     /// How to run the connections.
-    #[arg(long, value_enum, default_value_t = Variant::Sequential)]
-    variant: Variant,
+    #[arg(long, default_value = "sequential", value_parser = testbed::variants::parser(&step01_blocking::variants()))]
+    variant: String,
     /// The stack size of each connection's thread, in KiB (variant `threads`).
     #[arg(long, value_name = "KIB", default_value_t = step01_blocking::STACK_SIZE / 1024,
           value_parser = testbed::cli::stack_kib())]
@@ -26,26 +26,17 @@ struct Cli {
     common: CommonOptions,
 }
 
-/// The fan-outs of this step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Variant {
-    /// One connection after another.
-    Sequential,
-    /// One OS thread per connection.
-    Threads,
-}
-
 fn main() -> ExitCode {
     testbed::serve_if_child();
     let cli = Cli::parse();
-    let name = testbed::cli::variant_name(&cli.variant);
+    let variant = testbed::variants::find(&step01_blocking::variants(), &cli.variant);
     testbed::run_step(
         env!("CARGO_PKG_NAME"),
-        &name,
+        variant.variant,
         &cli.common,
-        |workload: &Workload| match cli.variant {
-            Variant::Sequential => Outcome::from(step01_blocking::sequential(workload)),
-            Variant::Threads => {
+        |workload: &Workload| match variant.variant {
+            // The one option of this binary: the threads' stack size.
+            "threads" => {
                 let mut outcome =
                     Outcome::from(step01_blocking::threads(workload, cli.stack_kib * 1024));
                 outcome
@@ -53,6 +44,7 @@ fn main() -> ExitCode {
                     .insert("stack_kib".into(), cli.stack_kib.into());
                 outcome
             }
+            _ => (variant.fan_out)(workload),
         },
     )
 }

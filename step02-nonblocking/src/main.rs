@@ -21,10 +21,13 @@ struct Cli {
 fn main() -> ExitCode {
     testbed::serve_if_child();
     let cli = Cli::parse();
+    let [variant] = step02_nonblocking::variants()[..] else {
+        unreachable!("step 2 has one fan-out")
+    };
     testbed::run_step(
         env!("CARGO_PKG_NAME"),
-        "busy-wait",
+        variant.variant,
         &cli.common,
-        |workload: &Workload| step02_nonblocking::busy_wait(workload),
+        |workload: &Workload| (variant.fan_out)(workload),
     )
 }

@@ -12,7 +12,7 @@ use std::os::fd::RawFd;
 use std::time::Instant;
 
 use step02_nonblocking::connection::{Connection, Visit};
-use testbed::{ConnectionResult, FetchError, Stage, Workload};
+use testbed::{ConnectionResult, FetchError, Outcome, Plan, Stage, Variant, Workload};
 
 use crate::waiter::Waiter;
 
@@ -154,3 +154,59 @@ pub fn fan_out<W: Waiter>(
     run.results
 }
 // ANCHOR_END: fan_out
+
+// ANCHOR: variants
+/// This step's fan-outs, one per waiter, as the binary and `compare` run them (without the
+/// "fd N connected" lines). `select` cannot run a plan whose descriptors pass FD_SETSIZE.
+pub fn variants() -> Vec<Variant> {
+    let mut variants = vec![
+        Variant {
+            step: env!("CARGO_PKG_NAME"),
+            variant: "select",
+            about: "select(2): at most FD_SETSIZE (1024) descriptors",
+            fan_out: |w| fan_out(w, crate::select::Select, None).into(),
+            cannot_run: past_fd_setsize,
+        },
+        Variant {
+            step: env!("CARGO_PKG_NAME"),
+            variant: "poll",
+            about: "poll(2)",
+            fan_out: |w| fan_out(w, crate::poll::Poll, None).into(),
+            cannot_run: testbed::variants::always,
+        },
+    ];
+    variants.extend(epoll_variant());
+    variants
+}
+// ANCHOR_END: variants
+
+/// The epoll variant, where there is epoll (Linux).
+fn epoll_variant() -> Option<Variant> {
+    #[cfg(target_os = "linux")]
+    return Some(Variant {
+        step: env!("CARGO_PKG_NAME"),
+        variant: "epoll",
+        about: "epoll(7) (Linux)",
+        fan_out: |w| match crate::epoll::Epoll::new() {
+            Ok(epoll) => fan_out(w, epoll, None).into(),
+            Err(e) => Outcome::from(w.all_failed(&FetchError::Setup(format!(
+                "cannot create an epoll instance: {e}"
+            )))),
+        },
+        cannot_run: testbed::variants::always,
+    });
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// select() cannot watch descriptor numbers past FD_SETSIZE.
+fn past_fd_setsize(plan: &Plan) -> Option<String> {
+    crate::select::check_capacity(plan.connections)
+        .err()
+        .map(|_| {
+            format!(
+                "select() cannot watch descriptors numbered {} or more (FD_SETSIZE)",
+                nix::sys::select::FD_SETSIZE
+            )
+        })
+}

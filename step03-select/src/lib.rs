@@ -29,4 +29,4 @@ pub mod poll;
 pub mod select;
 pub mod waiter;
 
-pub use fan_out::fan_out;
+pub use fan_out::{fan_out, variants};

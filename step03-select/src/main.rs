@@ -9,7 +9,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use step03_select::{fan_out, poll::Poll, select::Select};
 use testbed::{CommonOptions, Workload};
 
@@ -18,39 +18,27 @@ use testbed::{CommonOptions, Workload};
 #[command(version, about)]
 struct Cli {
     /// Which system call waits.
-    #[arg(long, value_enum, default_value_t = Variant::Select)]
-    variant: Variant,
+    #[arg(long, default_value = "select", value_parser = testbed::variants::parser(&step03_select::variants()))]
+    variant: String,
     #[command(flatten)]
     common: CommonOptions,
-}
-
-/// The readiness APIs of this step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Variant {
-    /// select(2): at most FD_SETSIZE (1024) descriptors.
-    Select,
-    /// poll(2).
-    Poll,
-    /// epoll(7) (Linux).
-    #[cfg(target_os = "linux")]
-    Epoll,
 }
 
 fn main() -> ExitCode {
     testbed::serve_if_child();
     let cli = Cli::parse();
-    let name = testbed::cli::variant_name(&cli.variant);
+    let name = cli.variant.as_str();
     // select() cannot watch a descriptor numbered FD_SETSIZE or more: refuse now, before the
     // first socket is opened, rather than fail (or worse) in the middle.
-    if cli.variant == Variant::Select
+    if name == "select"
         && let Err(e) = step03_select::select::check_capacity(cli.common.connections)
     {
         eprintln!("{}: error: {e}", env!("CARGO_PKG_NAME"));
         return ExitCode::from(1);
     }
     #[cfg(target_os = "linux")]
-    let epoll = match cli.variant {
-        Variant::Epoll => match step03_select::epoll::Epoll::new() {
+    let epoll = match name {
+        "epoll" => match step03_select::epoll::Epoll::new() {
             Ok(epoll) => Some(epoll),
             Err(e) => {
                 eprintln!(
@@ -65,20 +53,21 @@ fn main() -> ExitCode {
     let json = cli.common.json;
     testbed::run_step(
         env!("CARGO_PKG_NAME"),
-        &name,
+        name,
         &cli.common,
         |workload: &Workload| {
             // The "fd N connected to ADDR" lines, as in the talk, unless the output is JSON.
             let mut stdout = std::io::stdout();
             let progress = (!json).then_some(&mut stdout as &mut dyn Write);
-            match cli.variant {
-                Variant::Select => fan_out(workload, Select, progress),
-                Variant::Poll => fan_out(workload, Poll, progress),
+            match name {
+                "select" => fan_out(workload, Select, progress),
+                "poll" => fan_out(workload, Poll, progress),
                 #[cfg(target_os = "linux")]
-                Variant::Epoll => match epoll {
+                "epoll" => match epoll {
                     Some(epoll) => fan_out(workload, epoll, progress),
                     None => unreachable!("created above for this variant"),
                 },
+                _ => unreachable!("--variant only lets this step's variants through"),
             }
         },
     )

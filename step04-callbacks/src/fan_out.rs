@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use testbed::{ConnectionRecord, ConnectionResult, FetchError, Workload};
+use testbed::{ConnectionRecord, ConnectionResult, FetchError, Variant, Workload};
 
 use crate::client::{Watch, connect, read_response, send};
 use crate::io_loop::{IoLoop, TimerId};
@@ -141,3 +141,14 @@ pub fn fan_out(workload: &Workload) -> Vec<ConnectionResult> {
     results
 }
 // ANCHOR_END: fan_out
+
+/// This step's one fan-out, as the binary and `compare` run it.
+pub fn variants() -> Vec<Variant> {
+    vec![Variant {
+        step: env!("CARGO_PKG_NAME"),
+        variant: "callbacks",
+        about: "Every connection a chain of callbacks on one event loop",
+        fan_out: |w| fan_out(w).into(),
+        cannot_run: testbed::variants::always,
+    }]
+}

@@ -35,5 +35,5 @@ pub mod hello;
 pub mod io_loop;
 pub mod protocol;
 
-pub use fan_out::fan_out;
+pub use fan_out::{fan_out, variants};
 pub use io_loop::IoLoop;

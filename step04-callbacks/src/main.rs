@@ -39,12 +39,17 @@ fn main() -> ExitCode {
     testbed::serve_if_child();
     let cli = Cli::parse();
     match cli.server {
-        None => testbed::run_step(
-            env!("CARGO_PKG_NAME"),
-            "callbacks",
-            &cli.common,
-            |workload: &Workload| step04_callbacks::fan_out(workload),
-        ),
+        None => {
+            let [variant] = step04_callbacks::variants()[..] else {
+                unreachable!("step 4 has one fan-out")
+            };
+            testbed::run_step(
+                env!("CARGO_PKG_NAME"),
+                variant.variant,
+                &cli.common,
+                |workload: &Workload| (variant.fan_out)(workload),
+            )
+        }
         Some(server) => testbed::cli::run_server(env!("CARGO_PKG_NAME"), || serve(server)),
     }
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use testbed::{ConnectionResult, Workload};
+use testbed::{ConnectionResult, Variant, Workload};
 
 use crate::executor::block_on;
 use crate::fetch::Fetch;
@@ -50,3 +50,31 @@ pub fn unordered(
     results
 }
 // ANCHOR_END: variants
+
+/// This step's fan-outs, as the binary and `compare` run them (`unordered` without its
+/// "finished" lines).
+pub fn variants() -> Vec<Variant> {
+    vec![
+        Variant {
+            step: env!("CARGO_PKG_NAME"),
+            variant: "state-machine",
+            about: "Our hand-written JoinAll over hand-written Fetch futures",
+            fan_out: |w| state_machine(w).into(),
+            cannot_run: testbed::variants::always,
+        },
+        Variant {
+            step: env!("CARGO_PKG_NAME"),
+            variant: "join-all",
+            about: "futures::future::join_all (asyncio.gather)",
+            fan_out: |w| join_all(w).into(),
+            cannot_run: testbed::variants::always,
+        },
+        Variant {
+            step: env!("CARGO_PKG_NAME"),
+            variant: "unordered",
+            about: "FuturesUnordered, each result as it finishes (asyncio.as_completed)",
+            fan_out: |w| unordered(w, None).into(),
+            cannot_run: testbed::variants::always,
+        },
+    ]
+}

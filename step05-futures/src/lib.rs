@@ -42,5 +42,6 @@ pub mod fetch;
 pub mod join;
 pub mod runtime;
 
+pub use fan_out::variants;
 pub use runtime::executor::{JoinHandle, block_on, spawn};
 pub use runtime::{executor, net, raw_waker, reactor, run_queue, time, trace};

@@ -11,7 +11,7 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use testbed::cli::ServerOptions;
 use testbed::{CommonOptions, Workload};
 
@@ -22,24 +22,13 @@ struct Cli {
     #[command(subcommand)]
     server: Option<Server>,
     /// How the connections' futures are joined.
-    #[arg(long, value_enum, default_value_t = Variant::StateMachine)]
-    variant: Variant,
+    #[arg(long, default_value = "state-machine", value_parser = testbed::variants::parser(&step05_futures::variants()))]
+    variant: String,
     /// Print every step of every connection through the machinery (use with few connections).
     #[arg(long, conflicts_with = "json")]
     trace: bool,
     #[command(flatten)]
     common: CommonOptions,
-}
-
-/// The ways of joining the connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Variant {
-    /// Our hand-written JoinAll over hand-written Fetch futures.
-    StateMachine,
-    /// futures::future::join_all (asyncio.gather).
-    JoinAll,
-    /// FuturesUnordered, each result as it finishes (asyncio.as_completed).
-    Unordered,
 }
 
 /// The server of this step.
@@ -60,20 +49,20 @@ fn main() -> ExitCode {
     if cli.trace {
         step05_futures::trace::enable();
     }
-    let name = testbed::cli::variant_name(&cli.variant);
+    let variant = testbed::variants::find(&step05_futures::variants(), &cli.variant);
     let json = cli.common.json;
     testbed::run_step(
         env!("CARGO_PKG_NAME"),
-        &name,
+        variant.variant,
         &cli.common,
-        |workload: &Workload| match cli.variant {
-            Variant::StateMachine => step05_futures::fan_out::state_machine(workload),
-            Variant::JoinAll => step05_futures::fan_out::join_all(workload),
-            Variant::Unordered => {
+        |workload: &Workload| match variant.variant {
+            // `unordered` prints each connection as it finishes, unless the output is JSON.
+            "unordered" => {
                 let mut stdout = io::stdout();
                 let progress = (!json).then_some(&mut stdout as &mut dyn Write);
-                step05_futures::fan_out::unordered(workload, progress)
+                step05_futures::fan_out::unordered(workload, progress).into()
             }
+            _ => (variant.fan_out)(workload),
         },
     )
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use step05_futures::time::sleep;
 use step05_futures::{block_on, spawn};
-use testbed::{ConnectionRecord, ConnectionResult, Outcome, RunClock, Workload};
+use testbed::{ConnectionRecord, ConnectionResult, Outcome, RunClock, Variant, Workload};
 
 use crate::blocking::spawn_blocking;
 use crate::fetch::fetch;
@@ -116,4 +116,25 @@ async fn misbehave(clock: RunClock, blocking: Blocking) -> (f64, f64) {
 /// Runs the fan-out on our runtime.
 pub fn fan_out(workload: &Workload, options: Options) -> FanOut {
     block_on(run(workload, options))
+}
+
+/// This step's fan-outs, one per runtime, as the binary (`--runtime`) and `compare` run them:
+/// no limit, nothing blocking.
+pub fn variants() -> Vec<Variant> {
+    vec![
+        Variant {
+            step: env!("CARGO_PKG_NAME"),
+            variant: "ours",
+            about: "Step 5's reactor and executor",
+            fan_out: |w| fan_out(w, Options::default()).into(),
+            cannot_run: testbed::variants::always,
+        },
+        Variant {
+            step: env!("CARGO_PKG_NAME"),
+            variant: "tokio",
+            about: "tokio, one thread (current_thread)",
+            fan_out: |w| crate::on_tokio::fan_out(w, Options::default()).into(),
+            cannot_run: testbed::variants::always,
+        },
+    ]
 }

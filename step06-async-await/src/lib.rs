@@ -35,4 +35,4 @@ pub mod sync;
 pub mod timeout;
 pub mod yield_now;
 
-pub use fan_out::{Blocking, FanOut, Options, fan_out};
+pub use fan_out::{Blocking, FanOut, Options, fan_out, variants};

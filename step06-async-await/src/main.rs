@@ -14,7 +14,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use step06_async_await::{Blocking, Options, echo, fan_out, on_tokio};
 use testbed::cli::ServerOptions;
 use testbed::{CommonOptions, Workload};
@@ -26,8 +26,8 @@ struct Cli {
     #[command(subcommand)]
     server: Option<Server>,
     /// Which runtime runs the tasks.
-    #[arg(long, value_enum, default_value_t = Runtime::Ours)]
-    runtime: Runtime,
+    #[arg(long, default_value = "ours", value_parser = testbed::variants::parser(&step06_async_await::variants()))]
+    runtime: String,
     /// At most K connections in flight at a time (a semaphore).
     #[arg(long, value_name = "K", value_parser = testbed::cli::at_least_one())]
     limit: Option<usize>,
@@ -41,15 +41,6 @@ struct Cli {
     common: CommonOptions,
 }
 
-/// The runtimes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Runtime {
-    /// Step 5's reactor and executor.
-    Ours,
-    /// tokio, one thread (current_thread).
-    Tokio,
-}
-
 /// The server of this step.
 #[derive(Debug, Subcommand)]
 enum Server {
@@ -58,8 +49,8 @@ enum Server {
         #[command(flatten)]
         server: ServerOptions,
         /// Which runtime runs it.
-        #[arg(long, value_enum, default_value_t = Runtime::Ours)]
-        runtime: Runtime,
+        #[arg(long, default_value = "ours", value_parser = testbed::variants::parser(&step06_async_await::variants()))]
+        runtime: String,
     },
 }
 
@@ -67,9 +58,9 @@ fn main() -> ExitCode {
     testbed::serve_if_child();
     let cli = Cli::parse();
     if let Some(Server::EchoServer { server, runtime }) = cli.server {
-        return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || match runtime {
-            Runtime::Ours => echo::echo_server(server.addr, testbed::child::announce),
-            Runtime::Tokio => on_tokio::echo_server(server.addr, testbed::child::announce),
+        return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || match runtime.as_str() {
+            "tokio" => on_tokio::echo_server(server.addr, testbed::child::announce),
+            _ => echo::echo_server(server.addr, testbed::child::announce),
         });
     }
     let options = Options {
@@ -79,14 +70,16 @@ fn main() -> ExitCode {
             on_pool: cli.blocking_pool,
         }),
     };
-    let name = testbed::cli::variant_name(&cli.runtime);
+    // The listed variants run with no limit and nothing blocking; with this binary's options,
+    // the same fan-outs are called with them.
+    let variant = testbed::variants::find(&step06_async_await::variants(), &cli.runtime);
     testbed::run_step(
         env!("CARGO_PKG_NAME"),
-        &name,
+        variant.variant,
         &cli.common,
-        |workload: &Workload| match cli.runtime {
-            Runtime::Ours => fan_out(workload, options),
-            Runtime::Tokio => on_tokio::fan_out(workload, options),
+        |workload: &Workload| match variant.variant {
+            "tokio" => on_tokio::fan_out(workload, options),
+            _ => fan_out(workload, options),
         },
     )
 }

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use testbed::{ConnectionResult, FetchError, Workload};
+use testbed::{ConnectionResult, FetchError, Variant, Workload};
 
 use crate::fetch::fetch;
 use crate::hub::{self, JoinHandle};
@@ -69,4 +69,15 @@ fn finish(
         Err(e) => FetchError::Setup(format!("cannot create a green thread: {e}")),
     };
     ConnectionResult::failed_at_start(workload.clock, id, &why)
+}
+
+/// This step's one fan-out, as the binary and `compare` run it: no limit, the default stack.
+pub fn variants() -> Vec<Variant> {
+    vec![Variant {
+        step: env!("CARGO_PKG_NAME"),
+        variant: "green",
+        about: "One green thread per connection",
+        fan_out: |w| fan_out(w, Options::default()).into(),
+        cannot_run: testbed::variants::always,
+    }]
 }

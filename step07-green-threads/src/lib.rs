@@ -33,6 +33,6 @@ pub mod fetch;
 pub mod green;
 pub mod green_cost;
 
-pub use fan_out::{Options, fan_out};
+pub use fan_out::{Options, fan_out, variants};
 pub use green::hub::{JoinHandle, join_all, run, sleep, spawn, yield_now};
 pub use green::{hub, net, switch, sync};

@@ -51,9 +51,13 @@ fn main() -> ExitCode {
         limit: cli.limit,
         stack_size: cli.stack_kib * 1024,
     };
+    let [variant] = step07_green_threads::variants()[..] else {
+        unreachable!("step 7 has one fan-out")
+    };
+    // The listed variant runs with the defaults; this binary passes its options.
     testbed::run_step(
         env!("CARGO_PKG_NAME"),
-        "green",
+        variant.variant,
         &cli.common,
         |workload: &Workload| {
             let mut outcome = Outcome::from(step07_green_threads::fan_out(workload, options));

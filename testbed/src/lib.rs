@@ -44,6 +44,7 @@ pub mod response;
 pub mod run;
 pub mod server;
 pub mod timeline;
+pub mod variants;
 pub mod workload;
 
 pub use child::{ChildServer, ServeArgs, serve_if_child};
@@ -54,4 +55,5 @@ pub use report::{Outcome, RunReport};
 pub use response::{ResponseCheck, ResponseError};
 pub use run::run_step;
 pub use server::{ServerConfig, ServerHandle};
+pub use variants::{Plan, Variant};
 pub use workload::{Target, Workload};

@@ -1,7 +1,7 @@
 //! The fan-out with non-blocking sockets and no waiting at all: one loop visits every socket in
 //! turn, again and again, asking each "can you go on?", until all are done.
 
-use testbed::{ConnectionResult, Workload};
+use testbed::{ConnectionResult, Outcome, Variant, Workload};
 
 use crate::connection::{Connection, Visit};
 
@@ -17,6 +17,18 @@ pub struct BusyWaitOutcome {
     pub not_yet: u64,
     /// How many times the loop went round all the unfinished connections.
     pub passes: u64,
+}
+
+impl From<BusyWaitOutcome> for Outcome {
+    /// The report gets the results, plus `not_yet` and `passes` as fields of this step's own.
+    fn from(outcome: BusyWaitOutcome) -> Outcome {
+        let mut report = Outcome::from(outcome.results);
+        report
+            .extra
+            .insert("not_yet".into(), outcome.not_yet.into());
+        report.extra.insert("passes".into(), outcome.passes.into());
+        report
+    }
 }
 
 // ANCHOR: busy_wait
@@ -57,3 +69,14 @@ pub fn busy_wait(workload: &Workload) -> BusyWaitOutcome {
     }
 }
 // ANCHOR_END: busy_wait
+
+/// This step's one fan-out, as the binary and `compare` run it.
+pub fn variants() -> Vec<Variant> {
+    vec![Variant {
+        step: env!("CARGO_PKG_NAME"),
+        variant: "busy-wait",
+        about: "One loop visits every socket in turn, never sleeping",
+        fan_out: |w| busy_wait(w).into(),
+        cannot_run: testbed::variants::always,
+    }]
+}
