@@ -6,7 +6,7 @@
 //! lanes, in order; [`svg`] draws them, left to right, with the lanes labelled by what plays each
 //! role in steps 3 to 6.
 
-use std::fmt::Write as _;
+use testbed::svg::Svg;
 
 /// The four roles, top to bottom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,13 +100,6 @@ pub fn events(trace: &str) -> Vec<Event> {
     found
 }
 
-/// Escapes text for SVG.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 /// Draws `events` as an SVG: one column per lane, one row per event (time flows down), an arrow
 /// from each event to the next, and a marked gap where the thread slept (more than 5 ms between
 /// two events). `caption` lines go under the title.
@@ -136,72 +129,45 @@ pub fn svg(events: &[Event], title: &str, caption: &[&str]) -> String {
     let width = LEFT + 4.0 * LANE + 10.0;
     let height = y + 30.0;
     let lane_x = |lane: Lane| LEFT + lane as usize as f64 * LANE + 16.0;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="sans-serif" font-size="12">"#
+    let mut svg = Svg::new(format_args!("{width:.0}"), format_args!("{height:.0}"), 12);
+    svg.element(
+        r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>"##,
     );
-    let _ = writeln!(
-        out,
-        r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>"##
-    );
-    let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        out,
-        r#"<text x="10" y="24" font-size="16" font-weight="bold">{}</text>"#,
-        escape(title)
-    );
+    svg.text(10, 24, r#"font-size="16" font-weight="bold""#, title);
     for (i, line) in caption.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            r##"<text x="10" y="{:.0}" fill="#555" font-size="11">{}</text>"##,
-            42.0 + 16.0 * i as f64,
-            escape(line)
-        );
+        let y = format!("{:.0}", 42.0 + 16.0 * i as f64);
+        svg.text(10, y, r##"fill="#555" font-size="11""##, line);
     }
+    let whole = |v: f64| format!("{v:.0}");
     for (i, (name, who)) in LANES.iter().enumerate() {
         let x = LEFT + i as f64 * LANE;
         let fill = if i % 2 == 0 { "#f4f6fa" } else { "#fbfbfd" };
-        let _ = writeln!(
-            out,
-            r#"<rect x="{x:.0}" y="{top:.0}" width="{LANE:.0}" height="{:.0}" fill="{fill}"/>"#,
-            height - top
+        let fill = format!(r#"fill="{fill}""#);
+        svg.rect(
+            whole(x),
+            whole(top),
+            whole(LANE),
+            whole(height - top),
+            &fill,
         );
-        let _ = writeln!(
-            out,
-            r#"<text x="{:.0}" y="{:.0}" font-size="13" font-weight="bold">{}</text>"#,
-            x + 8.0,
-            top + 20.0,
-            escape(name)
-        );
+        let bold = r#"font-size="13" font-weight="bold""#;
+        svg.text(whole(x + 8.0), whole(top + 20.0), bold, name);
         // What plays this role in steps 3 to 6, one step per line.
         for (j, part) in who.split(" · ").enumerate() {
-            let _ = writeln!(
-                out,
-                r##"<text x="{:.0}" y="{:.0}" fill="#555" font-size="10">{}</text>"##,
-                x + 8.0,
-                top + 38.0 + 13.0 * j as f64,
-                escape(part)
-            );
+            let y = whole(top + 38.0 + 13.0 * j as f64);
+            svg.text(whole(x + 8.0), y, r##"fill="#555" font-size="10""##, part);
         }
     }
-    let _ = writeln!(
-        out,
-        r##"<text x="8" y="{:.0}" fill="#777" font-size="10">ms</text>"##,
-        first_row - 22.0
-    );
+    let small_grey = r##"fill="#777" font-size="10""##;
+    svg.text(8, whole(first_row - 22.0), small_grey, "ms");
     for &(gy, waited) in &gaps {
-        let _ = writeln!(
-            out,
-            r##"<line x1="{LEFT:.0}" y1="{gy:.0}" x2="{width:.0}" y2="{gy:.0}" stroke="#999" stroke-dasharray="4 4"/>"##
-        );
-        let _ = writeln!(
-            out,
-            r##"<text x="{:.0}" y="{:.0}" fill="#555" font-size="11">{waited:.0} ms: the thread sleeps in epoll_wait while the server waits</text>"##,
-            LEFT + 8.0,
-            gy - 5.0
-        );
+        let dashed = r##"stroke="#999" stroke-dasharray="4 4""##;
+        svg.line((whole(LEFT), whole(gy)), (whole(width), whole(gy)), dashed);
+        let why = format!("{waited:.0} ms: the thread sleeps in epoll_wait while the server waits");
+        let grey = r##"fill="#555" font-size="11""##;
+        svg.text(whole(LEFT + 8.0), whole(gy - 5.0), grey, &why);
     }
+    let tenth = |v: f64| format!("{v:.1}");
     // The arrows first, so that the dots and labels are drawn over them.
     for i in 1..events.len() {
         let (x, y) = (lane_x(events[i].lane), ys[i]);
@@ -209,38 +175,28 @@ pub fn svg(events: &[Event], title: &str, caption: &[&str]) -> String {
         let (dx, dy) = (x - px, y - py);
         let length = (dx * dx + dy * dy).sqrt().max(1.0);
         let (ux, uy) = (dx / length, dy / length);
-        let _ = writeln!(
-            out,
-            r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#888" marker-end="url(#arrow)"/>"##,
-            px + 8.0 * ux,
-            py + 8.0 * uy,
-            x - 9.0 * ux,
-            y - 9.0 * uy
+        svg.line(
+            (tenth(px + 8.0 * ux), tenth(py + 8.0 * uy)),
+            (tenth(x - 9.0 * ux), tenth(y - 9.0 * uy)),
+            r##"stroke="#888" marker-end="url(#arrow)""##,
         );
     }
     for (i, (event, &y)) in events.iter().zip(&ys).enumerate() {
         let x = lane_x(event.lane);
-        let _ = writeln!(
-            out,
-            r##"<text x="8" y="{:.1}" fill="#777" font-size="10">{:.3}</text>"##,
-            y + 4.0,
-            event.at_ms
+        svg.text(
+            8,
+            tenth(y + 4.0),
+            small_grey,
+            &format!("{:.3}", event.at_ms),
         );
-        let _ = writeln!(
-            out,
+        svg.element(&format!(
             r##"<circle cx="{x:.1}" cy="{y:.1}" r="7" fill="#3b6ea5"/><text x="{x:.1}" y="{:.1}" text-anchor="middle" fill="white" font-size="9">{}</text>"##,
             y + 3.0,
             i + 1
-        );
+        ));
         // A white halo around the letters keeps the label readable where an arrow crosses it.
-        let _ = writeln!(
-            out,
-            r#"<text x="{:.1}" y="{:.1}" stroke="white" stroke-width="4" paint-order="stroke">{}</text>"#,
-            x + 12.0,
-            y + 4.0,
-            escape(&event.what)
-        );
+        let halo = r#"stroke="white" stroke-width="4" paint-order="stroke""#;
+        svg.text(tenth(x + 12.0), tenth(y + 4.0), halo, &event.what);
     }
-    out.push_str("</svg>\n");
-    out
+    svg.finish()
 }

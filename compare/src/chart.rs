@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use testbed::ConnectionResult;
+use testbed::svg::Svg;
 use testbed::timeline::peak_in_flight;
 
 use crate::table::Comparison;
@@ -54,74 +55,48 @@ pub fn svg(comparison: &Comparison) -> String {
     let x = |ms: f64| LABEL_WIDTH + BARS_WIDTH * ((ms.max(0.1)).log10() + 1.0) / decades as f64;
     let width = LABEL_WIDTH + BARS_WIDTH + STRIP_WIDTH + PEAK_WIDTH + 40.0;
     let height = TOP + ROW_HEIGHT * rows.len() as f64 + 60.0;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">"#
-    );
-    let _ = writeln!(
-        out,
-        r#"<rect width="{width}" height="{height}" fill="white"/>"#
-    );
-    let _ = writeln!(
-        out,
-        r#"<text x="10" y="20" font-size="13">Every step on one workload</text>"#
-    );
-    let _ = writeln!(
-        out,
-        r##"<text x="10" y="36" fill="#555">{}</text>"##,
-        comparison.heading()
-    );
+    let mut svg = Svg::new(width, height, 11);
+    svg.text(10, 20, r#"font-size="13""#, "Every step on one workload");
+    svg.text(10, 36, r##"fill="#555""##, &comparison.heading());
     let strip_x = LABEL_WIDTH + BARS_WIDTH + 30.0;
-    let _ = writeln!(
-        out,
-        r##"<text x="{strip_x}" y="{}" fill="#555">connections in progress over the run</text>"##,
-        TOP - 8.0
+    let grey = r##"fill="#555""##;
+    svg.text(
+        strip_x,
+        TOP - 8.0,
+        grey,
+        "connections in progress over the run",
     );
     for (i, row) in rows.iter().enumerate() {
         let y = TOP + ROW_HEIGHT * i as f64;
-        let _ = writeln!(
-            out,
-            r#"<text x="10" y="{}">{} / {}</text>"#,
-            y + 20.0,
-            row.step,
-            row.variant
-        );
+        svg.text(10, y + 20.0, "", &format!("{} / {}", row.step, row.variant));
         let (Some(wall), Some(cpu)) = (row.wall_ms, row.cpu_ms()) else {
             let reason = row.skipped.as_deref().unwrap_or("not run");
-            let _ = writeln!(
-                out,
-                r##"<text x="{LABEL_WIDTH}" y="{}" fill="#888">skipped: {}</text>"##,
-                y + 20.0,
-                escape(reason)
-            );
+            let skipped = format!("skipped: {reason}");
+            svg.text(LABEL_WIDTH, y + 20.0, r##"fill="#888""##, &skipped);
             continue;
         };
         let x0 = x(0.1);
-        let _ = writeln!(
-            out,
-            r#"<rect x="{x0}" y="{}" width="{:.1}" height="10" fill="{WALL_COLOUR}"/>"#,
+        let (wall_fill, cpu_fill) = (
+            format!(r#"fill="{WALL_COLOUR}""#),
+            format!(r#"fill="{CPU_COLOUR}""#),
+        );
+        svg.rect(
+            x0,
             y + 6.0,
-            x(wall) - x0
+            format_args!("{:.1}", x(wall) - x0),
+            10,
+            &wall_fill,
         );
-        let _ = writeln!(
-            out,
-            r#"<rect x="{x0}" y="{}" width="{:.1}" height="10" fill="{CPU_COLOUR}"/>"#,
+        svg.rect(
+            x0,
             y + 17.0,
-            x(cpu) - x0
+            format_args!("{:.1}", x(cpu) - x0),
+            10,
+            &cpu_fill,
         );
-        let _ = writeln!(
-            out,
-            r#"<text x="{:.1}" y="{}">{wall:.0} ms</text>"#,
-            x(wall) + 4.0,
-            y + 15.0
-        );
-        let _ = writeln!(
-            out,
-            r#"<text x="{:.1}" y="{}">{cpu:.0} ms</text>"#,
-            x(cpu) + 4.0,
-            y + 26.0
-        );
+        let at = |ms: f64| format!("{:.1}", x(ms) + 4.0);
+        svg.text(at(wall), y + 15.0, "", &format!("{wall:.0} ms"));
+        svg.text(at(cpu), y + 26.0, "", &format!("{cpu:.0} ms"));
         // The strip: a filled profile of connections in progress, over the run's own span.
         let samples = in_progress(&row.results, STRIP_WIDTH as usize / 2);
         let mut points = format!("{strip_x},{}", y + 28.0);
@@ -136,31 +111,20 @@ pub fn svg(comparison: &Comparison) -> String {
             );
         }
         let _ = write!(points, " {},{}", strip_x + STRIP_WIDTH, y + 28.0);
-        let _ = writeln!(
-            out,
+        svg.element(&format!(
             r##"<polygon points="{points}" fill="{STRIP_COLOUR}" stroke="none"/>"##
-        );
-        let _ = writeln!(
-            out,
-            r##"<rect x="{strip_x}" y="{}" width="{STRIP_WIDTH}" height="22" fill="none" stroke="#ccc"/>"##,
-            y + 6.0
-        );
+        ));
+        let frame = r##"fill="none" stroke="#ccc""##;
+        svg.rect(strip_x, y + 6.0, STRIP_WIDTH, 22, frame);
         let peak = peak_in_flight(&row.results);
-        let _ = writeln!(
-            out,
-            r#"<text x="{}" y="{}">at most {peak}</text>"#,
-            strip_x + STRIP_WIDTH + 6.0,
-            y + 20.0
-        );
+        let peak_x = strip_x + STRIP_WIDTH + 6.0;
+        svg.text(peak_x, y + 20.0, "", &format!("at most {peak}"));
     }
     // The time axis under the bars: one tick per power of ten.
     let axis_y = TOP + ROW_HEIGHT * rows.len() as f64 + 6.0;
-    let _ = writeln!(
-        out,
-        r#"<line x1="{}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="black"/>"#,
-        x(0.1),
-        LABEL_WIDTH + BARS_WIDTH
-    );
+    let black = r#"stroke="black""#;
+    svg.line((x(0.1), axis_y), (LABEL_WIDTH + BARS_WIDTH, axis_y), black);
+    let middle = r#"text-anchor="middle""#;
     for power in -1..decades {
         let ms = 10f64.powi(power);
         let label = if ms < 1.0 {
@@ -168,56 +132,25 @@ pub fn svg(comparison: &Comparison) -> String {
         } else {
             format!("{ms:.0}")
         };
-        let _ = writeln!(
-            out,
-            r#"<line x1="{0:.1}" y1="{axis_y}" x2="{0:.1}" y2="{1}" stroke="black"/>"#,
-            x(ms),
-            axis_y + 4.0
-        );
-        let _ = writeln!(
-            out,
-            r#"<text x="{:.1}" y="{}" text-anchor="middle">{label}</text>"#,
-            x(ms),
-            axis_y + 16.0
-        );
+        let tick = format!("{:.1}", x(ms));
+        svg.line((&tick, axis_y), (&tick, axis_y + 4.0), black);
+        svg.text(&tick, axis_y + 16.0, middle, &label);
     }
-    let _ = writeln!(
-        out,
-        r#"<text x="{:.1}" y="{}" text-anchor="middle">ms (log scale)</text>"#,
-        LABEL_WIDTH + BARS_WIDTH / 2.0,
-        axis_y + 30.0
-    );
+    let centre = format!("{:.1}", LABEL_WIDTH + BARS_WIDTH / 2.0);
+    svg.text(centre, axis_y + 30.0, middle, "ms (log scale)");
     let legend_y = axis_y + 46.0;
-    let _ = writeln!(
-        out,
-        r#"<rect x="{LABEL_WIDTH}" y="{}" width="10" height="10" fill="{WALL_COLOUR}"/>"#,
-        legend_y - 9.0
+    let wall_fill = format!(r#"fill="{WALL_COLOUR}""#);
+    let cpu_fill = format!(r#"fill="{CPU_COLOUR}""#);
+    svg.rect(LABEL_WIDTH, legend_y - 9.0, 10, 10, &wall_fill);
+    svg.text(LABEL_WIDTH + 14.0, legend_y, "", "wall time");
+    svg.rect(LABEL_WIDTH + 90.0, legend_y - 9.0, 10, 10, &cpu_fill);
+    svg.text(
+        LABEL_WIDTH + 104.0,
+        legend_y,
+        "",
+        "CPU time (user + system)",
     );
-    let _ = writeln!(
-        out,
-        r#"<text x="{}" y="{legend_y}">wall time</text>"#,
-        LABEL_WIDTH + 14.0
-    );
-    let _ = writeln!(
-        out,
-        r#"<rect x="{}" y="{}" width="10" height="10" fill="{CPU_COLOUR}"/>"#,
-        LABEL_WIDTH + 90.0,
-        legend_y - 9.0
-    );
-    let _ = writeln!(
-        out,
-        r#"<text x="{}" y="{legend_y}">CPU time (user + system)</text>"#,
-        LABEL_WIDTH + 104.0
-    );
-    out.push_str("</svg>\n");
-    out
-}
-
-/// Escapes text for SVG.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    svg.finish()
 }
 
 #[cfg(test)]

@@ -43,6 +43,7 @@ pub mod report;
 pub mod response;
 pub mod run;
 pub mod server;
+pub mod svg;
 pub mod timeline;
 pub mod variants;
 pub mod workload;

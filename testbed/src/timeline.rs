@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::record::ConnectionResult;
+use crate::svg::Svg;
 
 /// The most connections in flight at any one moment, from their recorded times: each start
 /// counts +1 and each end -1, and at equal times an end comes first (a connection done at t and
@@ -249,47 +250,27 @@ pub fn svg(results: &[ConnectionResult], title: &str) -> String {
     let mut lines = title.lines();
     let mut heading = format!(
         "{} ({} connections",
-        escape(lines.next().unwrap_or("")),
+        lines.next().unwrap_or(""),
         results.len()
     );
     if grid.per_row > 1 {
         let _ = write!(heading, ", {} per row", grid.per_row);
     }
     heading.push(')');
-    let notes: Vec<String> = lines.map(escape).collect();
+    let notes: Vec<&str> = lines.collect();
     let top = 40 + 14 * notes.len();
     let row_height = if grid.rows.len() <= 30 { 14 } else { 6 };
     let plot_height = grid.rows.len() * row_height;
     let (width, height) = (LEFT + COLUMNS + 20, top + plot_height + 60);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">"#
-    );
-    let _ = writeln!(
-        out,
-        r#"<rect width="{width}" height="{height}" fill="white"/>"#
-    );
-    let _ = writeln!(
-        out,
-        r#"<text x="{LEFT}" y="20" font-size="13">{heading}</text>"#
-    );
+    let mut svg = Svg::new(width, height, 11);
+    svg.text(LEFT, 20, r#"font-size="13""#, &heading);
     for (i, note) in notes.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            r##"<text x="{LEFT}" y="{}" fill="#555">{note}</text>"##,
-            34 + 14 * i
-        );
+        svg.text(LEFT, 34 + 14 * i, r##"fill="#555""##, note);
     }
     for (i, (label, cells)) in grid.rows.iter().enumerate() {
         let y = top + i * row_height;
         if grid.rows.len() <= 30 || i % 10 == 0 {
-            let _ = writeln!(
-                out,
-                r#"<text x="{}" y="{}" text-anchor="end">{label}</text>"#,
-                LEFT - 6,
-                y + row_height - 2
-            );
+            svg.text(LEFT - 6, y + row_height - 2, r#"text-anchor="end""#, label);
         }
         // Merge runs of equal cells into one rectangle each.
         let mut c = 0;
@@ -305,36 +286,28 @@ pub fn svg(results: &[ConnectionResult], title: &str) -> String {
                 Cell::Failed => Some("#d33c3c"),
             };
             if let Some(fill) = fill {
-                let _ = writeln!(
-                    out,
-                    r#"<rect x="{}" y="{}" width="{run}" height="{}" fill="{fill}"/>"#,
-                    LEFT + c,
-                    y + 1,
-                    row_height - 2
-                );
+                let fill = format!(r#"fill="{fill}""#);
+                svg.rect(LEFT + c, y + 1, run, row_height - 2, &fill);
             }
             c += run;
         }
     }
     // The axis: a line with five ticks.
     let axis_y = top + plot_height + 4;
-    let _ = writeln!(
-        out,
-        r#"<line x1="{LEFT}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="black"/>"#,
-        LEFT + COLUMNS
+    svg.line(
+        (LEFT, axis_y),
+        (LEFT + COLUMNS, axis_y),
+        r#"stroke="black""#,
     );
     for quarter in 0..=4 {
         let x = LEFT + COLUMNS * quarter / 4;
         let ms = (grid.span_ms * quarter as f64 / 4.0).round();
-        let _ = writeln!(
-            out,
-            r#"<line x1="{x}" y1="{axis_y}" x2="{x}" y2="{}" stroke="black"/>"#,
-            axis_y + 4
-        );
-        let _ = writeln!(
-            out,
-            r#"<text x="{x}" y="{}" text-anchor="middle">{ms} ms</text>"#,
-            axis_y + 16
+        svg.line((x, axis_y), (x, axis_y + 4), r#"stroke="black""#);
+        svg.text(
+            x,
+            axis_y + 16,
+            r#"text-anchor="middle""#,
+            &format!("{ms} ms"),
         );
     }
     // The legend.
@@ -345,23 +318,11 @@ pub fn svg(results: &[ConnectionResult], title: &str) -> String {
         .map(|p| (p.colour(), p.name()))
         .chain([("#d33c3c", "failed")]);
     for (colour, name) in entries {
-        let _ = writeln!(
-            out,
-            r#"<rect x="{x}" y="{}" width="10" height="10" fill="{colour}"/>"#,
-            legend_y - 9
-        );
-        let _ = writeln!(out, r#"<text x="{}" y="{legend_y}">{name}</text>"#, x + 14);
+        svg.rect(x, legend_y - 9, 10, 10, &format!(r#"fill="{colour}""#));
+        svg.text(x + 14, legend_y, "", name);
         x += 20 + name.len() * 6;
     }
-    out.push_str("</svg>\n");
-    out
-}
-
-/// Escapes text for SVG.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    svg.finish()
 }
 
 #[cfg(test)]
