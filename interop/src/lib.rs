@@ -14,7 +14,7 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`cases`] | which runtime's I/O works on which executor, tried for real |
+//! | [`cases`](mod@cases) | which runtime's I/O works on which executor, tried for real |
 //! | [`net`] | a `TcpStream` for any executor: our reactor if it runs here, else the background one |
 //! | [`background`] | a reactor turned by a thread of its own |
 #![forbid(unsafe_code)]

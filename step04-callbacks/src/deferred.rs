@@ -12,7 +12,7 @@
 //!
 //! A chain may be long (a loop that adds a callback per item adds thousands), so it is run in
 //! a loop, not by each link calling the next: a link hands back the rest of the work as a
-//! [`Bounce`] and the loop in [`Trigger::fire`] runs it, one stack frame deep whatever the
+//! `Bounce` and the loop in [`Trigger::fire`] runs it, one stack frame deep whatever the
 //! chain's length. (Twisted's `_runCallbacks` loops for the same reason.) An abandoned chain
 //! is dropped one link at a time, for the same reason.
 

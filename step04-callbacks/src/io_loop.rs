@@ -14,6 +14,10 @@
 //! `Rc<RefCell<_>>`, and the loop handle itself is such a shared value ([`IoLoop`] is a cheap
 //! `Clone` of an `Rc`). The loop never holds its own `RefCell` borrowed while a callback runs,
 //! so callbacks may add and remove handlers, add timers and stop the loop.
+//!
+//! Creating a loop can fail (the kernel may refuse an epoll instance): [`IoLoop::new`] returns
+//! the error, and the fan-out reports it as every connection's failure (the workspace's policy,
+//! in `testbed::variants`).
 
 use std::any::Any;
 use std::cell::RefCell;

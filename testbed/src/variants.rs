@@ -2,6 +2,13 @@
 //! [`Variant`]s (`variants()` in its `fan_out.rs`), and both its binary (`--variant`) and
 //! `compare` read that list. A variant runs with the step's defaults; the binary's own options
 //! (a stack size, a limit) are extras on top.
+//!
+//! One policy for machinery that cannot start (the kernel refuses an epoll instance, say, when
+//! the process is out of descriptors): a fan-out reports it as a failed run, every connection
+//! failing with a `Setup` error that says why (step 3's epoll variant, step 4's event loop,
+//! step 6 on tokio); the runtimes' own entry points, step 5's `block_on` and step 7's `run`,
+//! panic with the reason instead, as a `main` that `unwrap`s tokio's runtime builder would:
+//! they return the future's value and have no error to return beside it.
 
 use std::time::Duration;
 

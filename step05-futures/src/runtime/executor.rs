@@ -13,7 +13,8 @@
 //!
 //! If the kernel refuses the reactor its epoll instance (the process is out of descriptors),
 //! `block_on` panics, as tokio's runtime builder would be `unwrap`ped in a `main`: it has no
-//! error to return beside the future's output. Step 7's hub does the same.
+//! error to return beside the future's output. Step 7's hub does the same (the workspace's
+//! policy, in `testbed::variants`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! Leaf futures for TCP: the futures at the bottom of every chain, the ones that actually talk to
 //! the reactor.
 //!
-//! Every operation follows the same pattern ([`poll_io`]): ask the reactor whether the direction
+//! Every operation follows the same pattern (`poll_io`): ask the reactor whether the direction
 //! is ready; if so, try the non-blocking call; if the call still says `WouldBlock`, clear the
 //! readiness (with its tick, see [`crate::reactor`]) and ask again, which leaves our waker
 //! with the reactor. A spurious wake, or readiness used up by an earlier call, costs one

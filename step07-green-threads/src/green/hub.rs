@@ -10,6 +10,9 @@
 //! but "resume this stack where it stopped". The reactor, the wakers, the readiness protocol
 //! are step 5's, unchanged. And the code on a green thread has no `.await` anywhere: waiting
 //! is an ordinary function call that returns later ([`park_until`]).
+//!
+//! If the kernel refuses the reactor its epoll instance, [`run`] panics, as step 5's `block_on`
+//! does (the workspace's policy, in `testbed::variants`).
 
 use std::any::Any;
 use std::cell::RefCell;

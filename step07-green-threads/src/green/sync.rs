@@ -78,7 +78,7 @@ impl Event {
 
     /// Blocks this green thread until the event is set; says whether it is (as gevent's
     /// `Event.wait` does). `false` only if it was not set and this green thread may not wait
-    /// now ([`CannotPark`](crate::hub::CannotPark): in a destructor during an unwind).
+    /// now ([`CannotPark`]: in a destructor during an unwind).
     pub fn wait(&self) -> bool {
         self.wait_until(None)
     }
@@ -208,7 +208,7 @@ impl Pool {
 
     /// Blocks this green thread until the pool has a free place, then starts `f` in it. Fails
     /// if the green thread cannot be created, or if the pool is full and this green thread may
-    /// not wait now (a [`CannotPark`](crate::hub::CannotPark), as the error's inner error).
+    /// not wait now (a [`CannotPark`], as the error's inner error).
     pub fn try_spawn<F, T>(&self, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + 'static,
@@ -245,7 +245,7 @@ impl Pool {
 
     /// Blocks this green thread until every green thread of the pool has finished; says
     /// whether they have (as gevent's `Pool.join` does): `false` only if this green thread
-    /// may not wait now ([`CannotPark`](crate::hub::CannotPark)).
+    /// may not wait now ([`CannotPark`]).
     pub fn join(&self) -> bool {
         let _leave = self.leave_on_drop(|state| &mut state.joiners);
         park_until(|cx| {
