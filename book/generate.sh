@@ -336,6 +336,9 @@ chapter4() {
 
 # Chapter 5
 chapter5() {
+    transcript step05-toy-block-on 0 cargo run --release -p step05-futures --bin toy_block_on
+    transcript step05-toy-executor 0 cargo run --release -p step05-futures --bin toy_executor
+    transcript step05-toy-reactor 0 cargo run --release -p step05-futures --bin toy_reactor
     transcript step05-state-machine 0 cargo run --release -p step05-futures -- --timeline
     figure step05-state-machine "step05-futures, state-machine" cargo run --release -p step05-futures --
     transcript step05-as-completed 0 cargo run --release -p step05-futures --bin as_completed

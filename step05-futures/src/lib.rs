@@ -27,6 +27,7 @@
 //! | [`join`] | a hand-written `JoinAll` |
 //! | [`fan_out`](mod@fan_out) | the fan-out: `state_machine`, `join_all`, `unordered` |
 //! | [`echo`] | the echo server: an accept loop spawning a task per connection |
+//! | [`toy`] | the runtime built up in three small pieces first: `block_on`, `Executor`, `Reactor` |
 //! | [`runtime::reactor`] | registrations, readiness with ticks, wakers, timers, `turn` |
 //! | [`runtime::run_queue`] | the queue of woken tasks, their wakers, sleeping in the reactor |
 //! | [`runtime::executor`] | tasks, `block_on`, `spawn`, `JoinHandle` |
@@ -41,6 +42,7 @@ pub mod fan_out;
 pub mod fetch;
 pub mod join;
 pub mod runtime;
+pub mod toy;
 
 pub use fan_out::variants;
 pub use runtime::executor::{JoinHandle, block_on, spawn};
