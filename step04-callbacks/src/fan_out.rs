@@ -10,6 +10,7 @@ use testbed::{ConnectionRecord, ConnectionResult, FetchError, Variant, Workload}
 use crate::client::{Watch, connect, read_response, send};
 use crate::io_loop::{IoLoop, TimerId};
 
+// ANCHOR: connection
 /// What the callbacks of one connection share: each of them may be the one to finish it.
 struct Connection {
     /// The record, until the connection is finished (then `None`: it finishes once).
@@ -21,6 +22,7 @@ struct Connection {
     /// Where finished connections go: shared by every connection of the run.
     results: Rc<RefCell<Vec<ConnectionResult>>>,
 }
+// ANCHOR_END: connection
 
 impl Connection {
     /// Marks a moment on the record, if the connection is still going.
@@ -48,6 +50,7 @@ fn start(
     results: &Rc<RefCell<Vec<ConnectionResult>>>,
 ) {
     let target = &workload.targets[id];
+    // ANCHOR: deadline_timer
     let connection = Rc::new(Connection {
         record: RefCell::new(Some(workload.record(id))),
         watch: Watch::default(),
@@ -71,6 +74,7 @@ fn start(
         }
     });
     *connection.deadline.borrow_mut() = Some(timer);
+    // ANCHOR_END: deadline_timer
 
     let (request, check) = (target.request(), workload.response_check());
     let (loop1, loop2, loop3) = (io_loop.clone(), io_loop.clone(), io_loop.clone());

@@ -25,6 +25,7 @@ pub fn hello_server(io_loop: &IoLoop, addr: SocketAddr) -> io::Result<SocketAddr
     Ok(local)
 }
 
+// ANCHOR: greet
 /// Sends the greeting and closes. Usually the kernel takes all six bytes at once; if not, the
 /// rest goes out when the socket is writable.
 fn greet(io_loop: &IoLoop, mut stream: TcpStream) {
@@ -38,6 +39,7 @@ fn greet(io_loop: &IoLoop, mut stream: TcpStream) {
         }
     });
 }
+// ANCHOR_END: greet
 // ANCHOR_END: hello
 
 /// Writes as much of the rest of the greeting as the kernel takes now.

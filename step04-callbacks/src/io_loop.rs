@@ -46,6 +46,7 @@ pub struct Ready {
     pub error: bool,
 }
 
+// ANCHOR: handler
 /// A registered source and its callback, with the source's type erased.
 trait Handler {
     /// The source, to register, reregister or deregister it.
@@ -79,6 +80,7 @@ where
         Box::new(self.source)
     }
 }
+// ANCHOR_END: handler
 
 /// One slot of the handler slab.
 struct Slot {

@@ -16,8 +16,10 @@ use std::task::{Context, Poll, Waker};
 /// How many helper threads the pool has.
 const THREADS: usize = 4;
 
+// ANCHOR: job
 /// A job for a helper thread.
 type Job = Box<dyn FnOnce() + Send>;
+// ANCHOR_END: job
 
 /// The pool's job queue, started at first use.
 fn pool() -> &'static Mutex<Sender<Job>> {
@@ -60,6 +62,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    // ANCHOR: result_slot
     let slot = Arc::new(Mutex::new(Slot {
         result: None,
         waker: None,
@@ -77,6 +80,7 @@ where
             waker.wake();
         }
     });
+    // ANCHOR_END: result_slot
     if let Err(failed) = testbed::lock(pool()).send(run) {
         // No helper thread at all: run it here rather than never.
         (failed.0)();
