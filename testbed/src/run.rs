@@ -47,6 +47,7 @@ pub fn run_step<O: Into<Outcome>>(
     options: &CommonOptions,
     fan_out: impl FnOnce(&Workload) -> O,
 ) -> ExitCode {
+    quiet_when_the_reader_stops_reading();
     match run(step, variant, options, fan_out) {
         Ok(report) => {
             if options.json {
@@ -127,4 +128,25 @@ pub fn run<O: Into<Outcome>>(
         addr: &addr,
     };
     Ok(RunReport::new(&info, outcome, wall_ms, before, after))
+}
+
+/// Ends the program quietly when its output goes into a pipe whose reader has stopped reading
+/// (`... | head`). Rust ignores the SIGPIPE signal that would end a C program there, so the
+/// next `println!` fails with "Broken pipe" and panics, printing a panic message and a
+/// backtrace about nothing that went wrong. This panic hook exits instead, with the status a
+/// shell gives a program ended by SIGPIPE (128 + 13); every other panic is reported as before.
+fn quiet_when_the_reader_stops_reading() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        report(info);
+    }));
 }
