@@ -304,6 +304,7 @@ chapter1() {
 
 # Chapter 2
 chapter2() {
+    book_check_figure step02-connection states step02-connection
     transcript step02-count 0 cargo run --release -p step02-nonblocking --bin count_while_connecting
     transcript step02-count-refused 1 cargo run --release -p step02-nonblocking --bin count_while_connecting -- --refused
     transcript step02-busy-wait 0 cargo run --release -p step02-nonblocking -- --connections 100 --timeline
@@ -336,6 +337,7 @@ chapter4() {
 
 # Chapter 5
 chapter5() {
+    book_check_figure step05-fetch states step05-fetch
     transcript step05-toy-block-on 0 cargo run --release -p step05-futures --bin toy_block_on
     transcript step05-toy-executor 0 cargo run --release -p step05-futures --bin toy_executor
     transcript step05-toy-reactor 0 cargo run --release -p step05-futures --bin toy_reactor
@@ -373,6 +375,7 @@ chapter6() {
 
 # Chapter 7
 chapter7() {
+    book_check_figure step07-stacks stacks
     transcript step07-green 0 cargo run --release -p step07-green-threads -- --timeline
     figure step07-green "step07-green-threads, green" cargo run --release -p step07-green-threads --
     transcript step07-limit 0 cargo run --release -p step07-green-threads -- --connections 20 --limit 5 --timeline
@@ -393,6 +396,24 @@ chapter7() {
 # Interop
 interop() {
     transcript interop 0 cargo run --release -p interop
+}
+
+# book_check_figure NAME ARGS...: the figure `book-check ARGS...` draws (state machines and
+# stacks, each held to the code it shows by a test in book-check), written as NAME.svg in
+# generate mode, checked in check mode.
+book_check_figure() {
+    local name=$1 svg
+    shift
+    if ! svg=$(./target/release/book-check "$@"); then
+        fail "$name" "\`book-check $*\` failed"
+        return 0
+    fi
+    if [ "$mode" = check ]; then
+        if [[ "$svg" == "<svg"* ]]; then echo "checked $name"; else fail "$name" "no SVG came out"; fi
+        return 0
+    fi
+    printf '%s\n' "$svg" >"$out/$name.svg"
+    echo "wrote $out/$name.svg"
 }
 
 # The lifecycle diagram (comparing): one connection's life, drawn from a real step 5 trace.

@@ -14,6 +14,8 @@
 
 pub mod criterion_table;
 pub mod lifecycle;
+pub mod stacks;
+pub mod states;
 
 use std::fmt;
 use std::fs;

@@ -13,7 +13,9 @@ use std::process::ExitCode;
 fn usage() -> ExitCode {
     eprintln!(
         "usage: book-check criterion-table GROUP_DIR [--columns A,B,...] [--row-label TEXT]\n\
-         \x20      book-check lifecycle --title TEXT [--caption LINE]... < TRACE > SVG"
+         \x20      book-check lifecycle --title TEXT [--caption LINE]... < TRACE > SVG\n\
+         \x20      book-check states NAME > SVG   (NAME: step02-connection, step05-fetch)\n\
+         \x20      book-check stacks > SVG"
     );
     ExitCode::from(2)
 }
@@ -45,11 +47,28 @@ fn lifecycle(mut args: impl Iterator<Item = String>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `states NAME`: the state-machine figure NAME on stdout.
+fn states(mut args: impl Iterator<Item = String>) -> ExitCode {
+    let name = args.next().unwrap_or_default();
+    match book_check::states::FIGURES.iter().find(|f| f.name == name) {
+        Some(figure) => {
+            print!("{}", book_check::states::svg(figure));
+            ExitCode::SUCCESS
+        }
+        None => usage(),
+    }
+}
+
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("criterion-table") => {}
         Some("lifecycle") => return lifecycle(args),
+        Some("states") => return states(args),
+        Some("stacks") => {
+            print!("{}", book_check::stacks::svg());
+            return ExitCode::SUCCESS;
+        }
         _ => return usage(),
     }
     let Some(group_dir) = args.next().map(PathBuf::from) else {
