@@ -108,14 +108,15 @@ $(head -n 40 <<<"$text")"
 }
 
 # elide: shortens long runs of the step 3 "fd N connected to ADDR" progress lines to their first
-# three and last two, saying how many were left out.
+# three and last two, with a line in brackets saying how many the book left out (worded so that
+# it does not read as the program's own output).
 elide() {
     awk '
         function flush() {
             if (n <= 6) { for (i = 1; i <= n; i++) print run[i] }
             else {
                 for (i = 1; i <= 3; i++) print run[i]
-                printf "... (%d more lines like these)\n", n - 5
+                printf "[the book cuts %d more lines like these]\n", n - 5
                 for (i = n - 1; i <= n; i++) print run[i]
             }
             n = 0
@@ -503,6 +504,8 @@ mentioned_commands() {
     mentioned bench-step07-green-threads 0 cargo bench -p step07-green-threads
     mentioned bench-compare 0 cargo bench -p compare
     mentioned bench-testbed 0 cargo bench -p testbed
+    # Chapter 7's exercise 1: a release build's fan-out fits in 16 KiB stacks.
+    mentioned step07-small-stack 0 cargo run --release -p step07-green-threads -- --stack-kib 16
     session readme-step04-echo 0 "cargo run --release -p step04-callbacks -- echo-server" \
         'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "ping\n" >&3; head -n 1 <&3'
     session step05-echo 0 "cargo run --release -p step05-futures -- echo-server" \

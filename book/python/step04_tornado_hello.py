@@ -17,4 +17,5 @@ def on_readable(fd, events):
 
 loop = ioloop.IOLoop.current()
 loop.add_handler(sock.fileno(), on_readable, ioloop.IOLoop.READ)
+print("listening on %s:%d" % sock.getsockname())
 loop.start()

@@ -1,4 +1,5 @@
 import asyncio
+import time
 
 async def fetch(host, port, path):
     reader, writer = await asyncio.open_connection(host, port)
@@ -17,4 +18,9 @@ async def main():
     # return_exceptions: a failed connection is a result, not the end of the run
     return await asyncio.gather(*(limited(i) for i in range(20)), return_exceptions=True)
 
-asyncio.run(main())                          # cargo run -p testbed -- serve --addr 127.0.0.1:8080
+start = time.monotonic()
+results = asyncio.run(main())                # cargo run -p testbed -- serve --addr 127.0.0.1:8080
+failed = [r for r in results if isinstance(r, BaseException)]
+print("ok %d, failed %d, wall %.1f ms" % (len(results) - len(failed), len(failed), (time.monotonic() - start) * 1000))
+for error in failed[:3]:                     # the first few reasons, as the Rust report gives them
+    print("  failed:", repr(error))
