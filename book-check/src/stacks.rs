@@ -106,31 +106,39 @@ pub fn svg() -> String {
         "#eef6ee",
     );
     let arrow = r##"stroke="#3b6ea5" stroke-width="1.5" marker-end="url(#arrow)""##;
-    let blue = r##"text-anchor="middle" fill="#3b6ea5""##;
     let (left, right) = (HUB_X + W, GREEN_X);
-    let middle = (left + right) / 2;
-    // resume: from the hub's top frame up to where the green thread stopped.
-    let (from, to) = (hub_top + 6, green_top + 6);
-    svg.line((left, from), (right - 4, to), arrow);
-    let above = (from + to) / 2 - 12;
-    svg.text(middle, above, blue, "resume: load the green stack's rsp,");
+    // resume: from the hub's top frame up to where the green thread stopped. Its label sits
+    // above the arrows' right end, where they meet the green stack.
+    svg.line((left, hub_top + 6), (right - 4, green_top + 6), arrow);
+    let blue_end = r##"text-anchor="end" fill="#3b6ea5""##;
     svg.text(
-        middle,
-        above + 14,
-        blue,
+        right - 10,
+        green_top - 26,
+        blue_end,
+        "resume: load the green stack's rsp,",
+    );
+    svg.text(
+        right - 10,
+        green_top - 12,
+        blue_end,
         "pop its registers, run on from there",
     );
-    // suspend: from the green thread's top frame back down to resume, which returns.
-    let (from, to) = (green_top + 22, hub_top + 22);
-    svg.line((right, from), (left + 4, to), arrow);
-    let below = (from + to) / 2 + 26;
+    // suspend: from the green thread's top frame back down to resume, which returns. Its
+    // label sits below the arrows' left end, where they meet the hub's stack.
+    svg.line((right, green_top + 22), (left + 4, hub_top + 22), arrow);
+    let blue = r##"fill="#3b6ea5""##;
     svg.text(
-        middle,
-        below,
+        left + 10,
+        hub_top + 48,
         blue,
-        "suspend: push its registers, load the hub's",
+        "suspend: push its registers, load the",
     );
-    svg.text(middle, below + 14, blue, "rsp: the hub's resume returns");
+    svg.text(
+        left + 10,
+        hub_top + 62,
+        blue,
+        "hub's rsp: the hub's resume returns",
+    );
     svg.text(
         10,
         bottom + 48,

@@ -68,7 +68,7 @@ pub const FIGURES: &[Figure] = &[
     },
     Figure {
         name: "step05-fetch",
-        title: "Step 5: one connection, a future; every loop is a return of Pending",
+        title: "Step 5: one connection, a future; each poll goes as far as it can, then returns Pending",
         file: "step05-futures/src/fetch.rs",
         enum_name: "State",
         states: &[
@@ -81,13 +81,13 @@ pub const FIGURES: &[Figure] = &[
             State {
                 variant: "Writing",
                 holds: "{ stream, written }",
-                stays: "part written, or Pending (waker left for Write)",
+                stays: "part written: write again; or Pending, waker left for Write",
                 next: "all of the request written",
             },
             State {
                 variant: "Reading",
                 holds: "{ stream }",
-                stays: "bytes fed to the check, or Pending (waker left for Read)",
+                stays: "bytes fed to the check: read again; or Pending, waker left for Read",
                 next: "end-of-file: the response is checked",
             },
             State {

@@ -490,6 +490,7 @@ impl Runtime {
         }
     }
 
+    // ANCHOR: check_for_deadlock
     /// gevent's `LoopExit`: panics if no green thread can ever be woken again. Nothing is
     /// queued, nothing waits at the reactor for a socket or a timer, and no green thread waits
     /// in [`wait_future`] for something another OS thread may bring; so every green thread
@@ -507,6 +508,7 @@ impl Runtime {
             );
         }
     }
+    // ANCHOR_END: check_for_deadlock
 }
 
 /// Uninstalls the hub when `run` ends, however it ends, after unwinding the stacks of the green
