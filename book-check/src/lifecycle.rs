@@ -82,7 +82,7 @@ pub fn events(trace: &str) -> Vec<Event> {
             push(at, Lane::Kernel, "epoll_wait: writable");
             push(at, Lane::Reactor, "marks it ready, wakes the task");
         } else if text.starts_with("connection 0: connected") {
-            push(at, Lane::Code, "connected: Pending → next state");
+            push(at, Lane::Code, "connected: on to Writing");
         } else if text == "connection 0: request written" {
             push(at, Lane::Code, "write(request)");
             push(at, Lane::Kernel, "sends it; the server waits");

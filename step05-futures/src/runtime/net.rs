@@ -146,10 +146,10 @@ impl Future for Connect {
         if self.stream.is_none() {
             // First poll: start the non-blocking connect and register the socket.
             let io = mio::net::TcpStream::connect(self.addr)?;
+            trace!("connect to {}: started", self.addr);
             let stream = TcpStream {
                 inner: Registered::new(io)?,
             };
-            trace!("connect to {}: started", self.addr);
             self.stream = Some(stream);
         }
         let stream = self.stream.as_mut().expect("started above");
