@@ -179,6 +179,18 @@ $(head -n 40 <<<"$text")"
     check_shape "$name" "$text"
 }
 
+# svg_out NAME SVG: in check mode, that SVG is an SVG; in generate mode, writes it as
+# $out/NAME.svg.
+svg_out() {
+    local name=$1 svg=$2
+    if [ "$mode" = check ]; then
+        if [[ "$svg" == "<svg"* ]]; then echo "checked $name"; else fail "$name" "no SVG came out"; fi
+        return 0
+    fi
+    printf '%s\n' "$svg" >"$out/$name.svg"
+    echo "wrote $out/$name.svg"
+}
+
 # figure NAME TITLE COMMAND...: runs COMMAND with --json and draws its timeline as
 # $out/NAME.svg (check: that an SVG comes out).
 figure() {
@@ -190,12 +202,7 @@ figure() {
         fail "$name" "\`${cmd[*]} --json | testbed timeline --svg\` failed"
         return 0
     fi
-    if [ "$mode" = check ]; then
-        if [[ "$svg" == "<svg"* ]]; then echo "checked $name"; else fail "$name" "no SVG came out"; fi
-        return 0
-    fi
-    printf '%s\n' "$svg" >"$out/$name.svg"
-    echo "wrote $out/$name.svg"
+    svg_out "$name" "$svg"
 }
 
 # table NAME COMMAND...: runs COMMAND (whose stdout is Markdown) and writes it, with the
@@ -409,12 +416,7 @@ book_check_figure() {
         fail "$name" "\`book-check $*\` failed"
         return 0
     fi
-    if [ "$mode" = check ]; then
-        if [[ "$svg" == "<svg"* ]]; then echo "checked $name"; else fail "$name" "no SVG came out"; fi
-        return 0
-    fi
-    printf '%s\n' "$svg" >"$out/$name.svg"
-    echo "wrote $out/$name.svg"
+    svg_out "$name" "$svg"
 }
 
 # The lifecycle diagram (comparing): one connection's life, drawn from a real step 5 trace.
@@ -428,12 +430,7 @@ lifecycle() {
         fail lifecycle "\`${cmd[*]} | book-check lifecycle\` failed"
         return 0
     fi
-    if [ "$mode" = check ]; then
-        if [[ "$svg" == "<svg"* ]]; then echo "checked lifecycle"; else fail lifecycle "no SVG came out"; fi
-        return 0
-    fi
-    printf '%s\n' "$svg" >"$out/lifecycle.svg"
-    echo "wrote $out/lifecycle.svg"
+    svg_out lifecycle "$svg"
 }
 
 # Comparing the steps

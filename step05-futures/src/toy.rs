@@ -24,7 +24,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mio::{Events, Interest, Token};
 
@@ -291,9 +291,4 @@ impl ReadToEnd {
             bytes: Vec::new(),
         })
     }
-}
-
-/// Milliseconds since `start`, for the programs' output.
-pub fn ms_since(start: Instant) -> f64 {
-    (start.elapsed().as_secs_f64() * 1e4).round() / 10.0
 }

@@ -10,15 +10,16 @@ use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use step05_futures::toy::{Delay, block_on, ms_since};
+use step05_futures::toy::{Delay, block_on};
+use testbed::RunClock;
 
 /// A future that prints each time it is polled, and what the future inside answered.
 struct Traced<'a, F> {
     inner: Pin<Box<F>>,
     polls: &'a Cell<usize>,
-    start: Instant,
+    clock: RunClock,
 }
 
 impl<F: Future> Future for Traced<'_, F> {
@@ -34,7 +35,7 @@ impl<F: Future> Future for Traced<'_, F> {
         };
         println!(
             "{:6.1} ms  poll {}: {said}",
-            ms_since(self.start),
+            self.clock.elapsed_ms(),
             self.polls.get()
         );
         answer
@@ -42,15 +43,15 @@ impl<F: Future> Future for Traced<'_, F> {
 }
 
 fn main() {
-    let (start, polls) = (Instant::now(), Cell::new(0));
+    let (clock, polls) = (RunClock::start(), Cell::new(0));
     block_on(Traced {
         inner: Box::pin(Delay::new(Duration::from_millis(50))),
         polls: &polls,
-        start,
+        clock,
     });
     println!(
         "{:6.1} ms  done after {} polls; the thread was parked in between",
-        ms_since(start),
+        clock.elapsed_ms(),
         polls.get()
     );
 }

@@ -9,15 +9,16 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use step05_futures::toy::{Delay, Executor, ms_since};
+use step05_futures::toy::{Delay, Executor};
+use testbed::RunClock;
 
 /// A task of this program: a `Delay`, and a line printed at each poll.
 struct Task {
     id: usize,
     delay: Delay,
-    start: Instant,
+    clock: RunClock,
 }
 
 impl Future for Task {
@@ -32,7 +33,7 @@ impl Future for Task {
         };
         println!(
             "{:6.1} ms  poll task {}: {said}",
-            ms_since(self.start),
+            self.clock.elapsed_ms(),
             self.id
         );
         answer
@@ -40,16 +41,16 @@ impl Future for Task {
 }
 
 fn main() {
-    let start = Instant::now();
+    let clock = RunClock::start();
     let mut executor = Executor::new();
     for (id, ms) in [50, 10, 40, 20, 30].into_iter().enumerate() {
         let delay = Delay::new(Duration::from_millis(ms));
-        executor.spawn(Task { id, delay, start });
+        executor.spawn(Task { id, delay, clock });
     }
     // Nothing queued: sleep until a waker unparks this thread.
     let polls = executor.run(std::thread::park);
     println!(
         "{:6.1} ms  all five done, in {polls} polls",
-        ms_since(start)
+        clock.elapsed_ms()
     );
 }

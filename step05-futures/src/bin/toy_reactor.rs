@@ -13,17 +13,16 @@ use std::io::{self, Write};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use mio::Token;
-use step05_futures::toy::{Executor, Reactor, ReadToEnd, ms_since};
-use testbed::{ServerConfig, ServerHandle, Target};
+use step05_futures::toy::{Executor, Reactor, ReadToEnd};
+use testbed::{RunClock, ServerConfig, ServerHandle, Target};
 
 /// A task of this program: reading one response, and a line printed at each poll.
 struct Task {
     id: usize,
     read: ReadToEnd,
-    start: Instant,
+    clock: RunClock,
 }
 
 impl Future for Task {
@@ -38,7 +37,7 @@ impl Future for Task {
         };
         println!(
             "{:6.1} ms  poll task {}: {said}",
-            ms_since(self.start),
+            self.clock.elapsed_ms(),
             self.id
         );
         answer.map(drop)
@@ -50,26 +49,26 @@ fn main() -> io::Result<()> {
     let target = Target::new(server.addr(), "/delay/50");
     let reactor = Rc::new(RefCell::new(Reactor::new()?));
     let mut executor = Executor::new();
-    let start = Instant::now();
+    let clock = RunClock::start();
     for id in 0..3 {
         // Connecting and sending are quick on loopback: done here, blocking, to keep the toy
         // small. The wait is for the answer.
         let mut socket = std::net::TcpStream::connect(target.addr)?;
         socket.write_all(&target.request())?;
         let read = ReadToEnd::new(socket, Token(id), &reactor)?;
-        executor.spawn(Task { id, read, start });
+        executor.spawn(Task { id, read, clock });
     }
     // Nothing queued: sleep in the kernel until a socket is ready, and wake its task.
     let polls = executor.run(|| {
         let woken = reactor.borrow_mut().turn().expect("epoll_wait failed");
         println!(
             "{:6.1} ms  epoll_wait returned: {woken} task(s) woken",
-            ms_since(start)
+            clock.elapsed_ms()
         );
     });
     println!(
         "{:6.1} ms  all three done, in {polls} polls, on one thread",
-        ms_since(start)
+        clock.elapsed_ms()
     );
     Ok(())
 }

@@ -16,15 +16,8 @@ use std::time::{Duration, Instant};
 
 use crate::hub::{self, CannotPark, JoinHandle, Timer, park_until, try_spawn};
 
-/// Adds `cx`'s waker to `waiters`, unless it is there already (a green thread woken for
-/// nothing comes back with the same waker).
-fn add_waiter(waiters: &mut Vec<Waker>, cx: &Context<'_>) {
-    if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
-        waiters.push(cx.waker().clone());
-    }
-}
-
-/// [`add_waiter`] for a queue: the waker joins the back, unless it is in the queue already.
+/// Adds `cx`'s waker to the back of `queue`, unless it is there already (a green thread woken
+/// for nothing comes back with the same waker).
 fn add_to_queue(queue: &mut VecDeque<Waker>, cx: &Context<'_>) {
     if !queue.iter().any(|w| w.will_wake(cx.waker())) {
         queue.push_back(cx.waker().clone());
@@ -37,7 +30,7 @@ struct EventState {
     /// Whether it is set.
     set: bool,
     /// Green threads waiting for it to be set.
-    waiters: Vec<Waker>,
+    waiters: VecDeque<Waker>,
 }
 
 // ANCHOR: event
@@ -124,7 +117,7 @@ impl Event {
         if state.set {
             return Poll::Ready(());
         }
-        add_waiter(&mut state.waiters, cx);
+        add_to_queue(&mut state.waiters, cx);
         Poll::Pending
     }
 }
