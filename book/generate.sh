@@ -419,18 +419,31 @@ book_check_figure() {
     svg_out "$name" "$svg"
 }
 
-# The lifecycle diagram (comparing): one connection's life, drawn from a real step 5 trace.
+# The lifecycle diagrams (chapter 5, comparing): one connection's life, and its one wake for
+# the response, drawn from the same real step 5 trace.
 lifecycle() {
-    local svg
+    local trace svg
     shrink cargo run --release -p step05-futures -- --connections 1 --trace
-    if ! svg=$(quiet "${cmd[@]}" | ./target/release/book-check lifecycle \
+    if ! trace=$(quiet "${cmd[@]}"); then
+        fail lifecycle "\`${cmd[*]}\` failed"
+        return 0
+    fi
+    if ! svg=$(./target/release/book-check lifecycle <<<"$trace" \
         --title "One connection's life, from step 3 to step 6" \
         --caption "Drawn from a real run of step 5: \$ ${cmd[*]} | book-check lifecycle" \
         --caption "on a $machine; the kernel's part is what each traced call implies"); then
-        fail lifecycle "\`${cmd[*]} | book-check lifecycle\` failed"
+        fail lifecycle "\`book-check lifecycle\` failed on the trace of \`${cmd[*]}\`"
         return 0
     fi
     svg_out lifecycle "$svg"
+    if ! svg=$(./target/release/book-check lifecycle --one-wake <<<"$trace" \
+        --title "One wake: from Pending to the next poll" \
+        --caption "Drawn from a real run of step 5: \$ ${cmd[*]} | book-check lifecycle --one-wake" \
+        --caption "on a $machine; the kernel's part is what each traced call implies"); then
+        fail step05-one-wake "\`book-check lifecycle --one-wake\` failed on the trace of \`${cmd[*]}\`"
+        return 0
+    fi
+    svg_out step05-one-wake "$svg"
 }
 
 # Comparing the steps

@@ -68,7 +68,9 @@ pub fn events(trace: &str) -> Vec<Event> {
         let Ok(at) = time.trim().parse::<f64>() else {
             continue;
         };
-        if text.starts_with("executor: poll") {
+        if text.starts_with("run queue: ") && text.ends_with(" queued") {
+            push(at, Lane::Executor, "the wake queues the task");
+        } else if text.starts_with("executor: poll") {
             push(at, Lane::Executor, "polls the task");
         } else if text == "connection 0: polled" {
             push(at, Lane::Code, "poll: runs to the next wait");
@@ -78,6 +80,12 @@ pub fn events(trace: &str) -> Vec<Event> {
         } else if text.starts_with("connect to ") {
             push(at, Lane::Code, "connect(): EINPROGRESS");
             push(at, Lane::Kernel, "sends SYN");
+        } else if text.starts_with("reactor: token") && text.ends_with("keep the waker") {
+            push(at, Lane::Reactor, "not ready: keeps the waker");
+            push(at, Lane::Code, "returns Pending");
+        } else if text.starts_with("run queue empty") {
+            push(at, Lane::Executor, "queue empty: turn()");
+            push(at, Lane::Kernel, "epoll_wait: sleeps");
         } else if text.contains(" Write ready") {
             push(at, Lane::Kernel, "epoll_wait: writable");
             push(at, Lane::Reactor, "marks it ready, wakes the task");
@@ -100,12 +108,25 @@ pub fn events(trace: &str) -> Vec<Event> {
     found
 }
 
+/// The part of `events` that is one wake: from the request written (after which the connection
+/// waits for the response) to the response read. Empty if the trace has no such part.
+pub fn one_wake(events: &[Event]) -> &[Event] {
+    let start = events.iter().position(|e| e.what == "write(request)");
+    let end = events
+        .iter()
+        .position(|e| e.what.starts_with("read() to end-of-file"));
+    match (start, end) {
+        (Some(start), Some(end)) if start < end => &events[start..=end],
+        _ => &[],
+    }
+}
+
 /// Draws `events` as an SVG: one column per lane, one row per event (time flows down), an arrow
 /// from each event to the next, and a marked gap where the thread slept (more than 5 ms between
 /// two events). `caption` lines go under the title.
 pub fn svg(events: &[Event], title: &str, caption: &[&str]) -> String {
     const LEFT: f64 = 70.0;
-    const LANE: f64 = 190.0;
+    const LANE: f64 = 200.0;
     const ROW: f64 = 30.0;
     const GAP: f64 = 44.0;
     const HEADER: f64 = 96.0;

@@ -13,17 +13,22 @@ use std::process::ExitCode;
 fn usage() -> ExitCode {
     eprintln!(
         "usage: book-check criterion-table GROUP_DIR [--columns A,B,...] [--row-label TEXT]\n\
-         \x20      book-check lifecycle --title TEXT [--caption LINE]... < TRACE > SVG\n\
+         \x20      book-check lifecycle [--one-wake] --title TEXT [--caption LINE]... < TRACE > SVG\n\
          \x20      book-check states NAME > SVG   (NAME: step02-connection, step05-fetch)\n\
          \x20      book-check stacks > SVG"
     );
     ExitCode::from(2)
 }
 
-/// `lifecycle`: step 5's `--trace` output on stdin, the lifecycle diagram on stdout.
+/// `lifecycle`: step 5's `--trace` output on stdin, the lifecycle diagram on stdout (with
+/// `--one-wake`, only the wait for the response).
 fn lifecycle(mut args: impl Iterator<Item = String>) -> ExitCode {
-    let (mut title, mut caption) = (String::new(), Vec::new());
+    let (mut title, mut caption, mut one_wake) = (String::new(), Vec::new(), false);
     while let Some(flag) = args.next() {
+        if flag == "--one-wake" {
+            one_wake = true;
+            continue;
+        }
         match (flag.as_str(), args.next()) {
             ("--title", Some(text)) => title = text,
             ("--caption", Some(line)) => caption.push(line),
@@ -35,15 +40,25 @@ fn lifecycle(mut args: impl Iterator<Item = String>) -> ExitCode {
         eprintln!("book-check: error: reading the trace from stdin: {e}");
         return ExitCode::from(1);
     }
-    let events = book_check::lifecycle::events(&trace);
+    let all = book_check::lifecycle::events(&trace);
+    let events = if one_wake {
+        book_check::lifecycle::one_wake(&all)
+    } else {
+        &all[..]
+    };
     if events.is_empty() {
         eprintln!(
-            "book-check: error: no trace lines of connection 0 on stdin (run step 5 with --trace)"
+            "book-check: error: no trace lines of connection 0{} on stdin (run step 5 with --trace)",
+            if one_wake {
+                " from its request to its response"
+            } else {
+                ""
+            }
         );
         return ExitCode::from(1);
     }
     let caption: Vec<&str> = caption.iter().map(String::as_str).collect();
-    print!("{}", book_check::lifecycle::svg(&events, &title, &caption));
+    print!("{}", book_check::lifecycle::svg(events, &title, &caption));
     ExitCode::SUCCESS
 }
 

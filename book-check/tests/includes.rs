@@ -266,34 +266,35 @@ fn every_generated_output_is_used() {
 
 /// The lifecycle diagram reads step 5's trace: each kind of line lands in its lane, in order,
 /// with the kernel's implied part beside it; other connections and other lines are skipped; the
-/// SVG has a dot per event and marks the long sleep.
+/// SVG has a dot per event and marks the long sleep. `one_wake` cuts out the wait for the
+/// response: from the request written to the response read.
 #[test]
 fn a_trace_becomes_the_lifecycle() {
-    use book_check::lifecycle::{Lane, events, svg};
-    let trace = "    1.000 ms  executor: poll main future\n\
+    use book_check::lifecycle::{Lane, events, one_wake, svg};
+    let trace = "    0.990 ms  run queue: main future queued\n\
+                 \x20   1.000 ms  executor: poll main future\n\
                  \x20   1.011 ms  connection 0: polled\n\
                  \x20   1.012 ms  connection 1: polled\n\
                  \x20   1.088 ms  reactor: socket registered as token 0.1\n\
                  \x20   1.091 ms  connect to 127.0.0.1:4: started\n\
                  not a trace line\n\
+                 \x20   1.100 ms  connection 0: request written\n\
+                 \x20   1.105 ms  reactor: token 0.1 not Read ready: keep the waker\n\
+                 \x20   1.107 ms  run queue empty: turn the reactor, which sleeps in epoll_wait\n\
+                 \x20  52.300 ms  reactor: epoll_wait returned 1 event\n\
                  \x20  52.314 ms  reactor: token 0.1 Read ready: wake its task\n\
+                 \x20  52.320 ms  connection 0: done (ok)\n\
                  \x20  52.389 ms  reactor: token 0.1 deregistered\n\
                  \x20  52.400 ms  executor: poll main future\n";
     let found = events(trace);
     let lanes: Vec<Lane> = found.iter().map(|e| e.lane).collect();
+    use Lane::*;
     assert_eq!(
         lanes,
         [
-            Lane::Executor,
-            Lane::Code,
-            Lane::Reactor,
-            Lane::Kernel,
-            Lane::Code,
-            Lane::Kernel,
-            Lane::Kernel,
-            Lane::Reactor,
-            Lane::Reactor,
-            Lane::Kernel
+            Executor, Executor, Code, Reactor, Kernel, Code, Kernel, // to the connect
+            Code, Kernel, Reactor, Code, Executor, Kernel, // the request, then the sleep
+            Kernel, Reactor, Code, Reactor, Kernel, // the response, and the end
         ],
         "{found:#?}"
     );
@@ -301,6 +302,15 @@ fn a_trace_becomes_the_lifecycle() {
     assert!(drawn.starts_with("<svg") && drawn.ends_with("</svg>\n"));
     assert_eq!(drawn.matches("<circle").count(), found.len());
     assert!(drawn.contains("51 ms: the thread sleeps in epoll_wait"));
+    let wake: Vec<&str> = one_wake(&found).iter().map(|e| e.what.as_str()).collect();
+    assert_eq!(wake.first(), Some(&"write(request)"), "{wake:#?}");
+    assert_eq!(
+        wake.last(),
+        Some(&"read() to end-of-file: done"),
+        "{wake:#?}"
+    );
+    assert_eq!(wake.len(), 9, "{wake:#?}");
+    assert!(one_wake(&found[..5]).is_empty(), "no response, no wake");
 }
 
 /// Rust and Python listings are never typed into the book: every line of a `rust` or `python`

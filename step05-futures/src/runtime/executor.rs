@@ -25,11 +25,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::reactor::{CurrentGuard, Reactor};
-use crate::runtime::run_queue::{RunQueue, TaskWaker};
+use crate::runtime::run_queue::{MAIN, RunQueue, TaskWaker};
 use crate::trace::trace;
-
-/// The id of the future given to `block_on` (spawned tasks count from 0).
-const MAIN: u64 = u64::MAX;
 
 /// How many polls the executor makes before it asks the kernel for news again, even if tasks
 /// are still queued: a bound on how long I/O and timers can be kept waiting.

@@ -310,6 +310,10 @@ impl Reactor {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             _ => readiness.waker = Some(cx.waker().clone()),
         }
+        trace!(
+            "reactor: token {} not {direction:?} ready: keep the waker",
+            token_name(token)
+        );
         Poll::Pending
     }
 
@@ -408,6 +412,13 @@ impl Reactor {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
+        }
+        if crate::trace::enabled() {
+            let n = self.events.iter().count();
+            trace!(
+                "reactor: epoll_wait returned {n} event{}",
+                if n == 1 { "" } else { "s" }
+            );
         }
         let mut to_wake = Vec::new();
         self.mark_ready(&mut to_wake);

@@ -23,6 +23,10 @@ use std::time::Duration;
 use testbed::lock;
 
 use crate::reactor::Reactor;
+use crate::trace::trace;
+
+/// The id `block_on` gives the future it was handed (spawned tasks count from 0).
+pub const MAIN: u64 = u64::MAX;
 
 /// What the wakers share with the loop.
 struct Shared {
@@ -61,6 +65,10 @@ impl Wake for TaskWaker {
             return; // already queued: it will be run once, and see everything
         }
         lock(&self.shared.queue).push_back(self.id);
+        match self.id {
+            MAIN => trace!("run queue: main future queued"),
+            id => trace!("run queue: task {id} queued"),
+        }
         if self.shared.sleeping.load(Ordering::SeqCst) {
             let _ = self.shared.interrupt.wake();
         }
@@ -116,6 +124,7 @@ impl RunQueue {
         // sees `sleeping` and interrupts the sleep, or is seen here.
         self.shared.sleeping.store(true, Ordering::SeqCst);
         let timeout = if self.is_empty() {
+            trace!("run queue empty: turn the reactor, which sleeps in epoll_wait");
             None
         } else {
             // Only a look: no wake needs to interrupt it.
