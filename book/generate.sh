@@ -404,6 +404,16 @@ chapter7() {
 # Interop
 interop() {
     transcript interop 0 cargo run --release -p interop
+    # The same cases again, drawn: who turns which reactor, beside each verdict.
+    local svg
+    shrink cargo run --release -p interop -- --svg "$out/interop.svg"
+    if ! quiet "${cmd[@]}" --caption "Drawn from a real run: \$ cargo run --release -p interop -- --svg FILE" \
+        --caption "on a $machine" >/dev/null; then
+        fail interop.svg "\`${cmd[*]}\` failed"
+        return 0
+    fi
+    svg=$(cat "${cmd[-1]}")
+    svg_out interop "$svg"
 }
 
 # book_check_figure NAME ARGS...: the figure `book-check ARGS...` draws (state machines and

@@ -50,6 +50,9 @@ pub struct Case {
     pub io: &'static str,
     /// Whose executor polls it.
     pub executor: &'static str,
+    /// The reactor the I/O waits on, and who turns it (or why nobody does). The figure of the
+    /// chapter shows it beside the verdict; `tests/cases.rs` checks that the two agree.
+    pub reactor: &'static str,
     /// Runs it against a server at `target` (answering at once) and says what happened.
     pub run: fn(&Target) -> Verdict,
 }
@@ -60,51 +63,61 @@ pub fn cases() -> Vec<Case> {
         Case {
             io: "step 5 (ours)",
             executor: "tokio (current thread)",
+            reactor: "step 5's: none on this thread",
             run: step05_io_on_tokio,
         },
         Case {
             io: "step 5 (ours)",
             executor: "futures::executor::block_on",
+            reactor: "step 5's: none on this thread",
             run: step05_io_on_futures_block_on,
         },
         Case {
             io: "step 5 (ours), reactor installed",
             executor: "futures' LocalPool",
+            reactor: "step 5's: installed, but nobody turns it",
             run: step05_io_with_reactor_nobody_turns,
         },
         Case {
             io: "tokio",
             executor: "ours (step 5's block_on)",
+            reactor: "tokio's: none on this thread",
             run: tokio_io_on_ours,
         },
         Case {
             io: "tokio, current-thread runtime entered",
             executor: "ours (step 5's block_on)",
+            reactor: "tokio's: entered; only its own block_on turns it",
             run: tokio_io_on_ours_current_thread_entered,
         },
         Case {
             io: "tokio, multi-thread runtime entered",
             executor: "ours (step 5's block_on)",
+            reactor: "tokio's: turned by the runtime's worker threads",
             run: tokio_io_on_ours_multi_thread_entered,
         },
         Case {
             io: "step 6's portable TcpStream",
             executor: "ours (step 5's block_on)",
+            reactor: "step 5's: turned by our executor, between polls",
             run: portable_on_ours,
         },
         Case {
             io: "step 6's portable TcpStream",
             executor: "futures::executor::block_on",
+            reactor: "the background one: turned by its own thread",
             run: portable_on_futures_block_on,
         },
         Case {
             io: "step 6's portable TcpStream",
             executor: "tokio (current thread)",
+            reactor: "the background one: turned by its own thread",
             run: portable_on_tokio,
         },
         Case {
             io: "background::TcpStream, spawned",
             executor: "tokio (multi-thread, tokio::spawn)",
+            reactor: "the background one: turned by its own thread",
             run: background_on_tokio_spawn,
         },
     ]

@@ -8,7 +8,8 @@
 //! and `futures::executor::block_on`, for real, and builds the way out: a `TcpStream` that
 //! works under any executor, on a reactor turned by a thread of its own (as smol's `async-io`).
 //!
-//! `cargo run --release -p interop` prints every case and what happened.
+//! `cargo run --release -p interop` prints every case and what happened (`--svg FILE` also
+//! draws them).
 //!
 //! ## Layout
 //!
@@ -17,10 +18,12 @@
 //! | [`cases`](mod@cases) | which runtime's I/O works on which executor, tried for real |
 //! | [`net`] | a `TcpStream` for any executor: our reactor if it runs here, else the background one |
 //! | [`background`] | a reactor turned by a thread of its own |
+//! | [`figure`] | the chapter's figure: who turns which reactor, beside each verdict |
 #![forbid(unsafe_code)]
 
 pub mod background;
 pub mod cases;
+pub mod figure;
 pub mod net;
 
 pub use cases::{Case, Verdict, cases};

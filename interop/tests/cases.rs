@@ -100,6 +100,51 @@ fn the_portable_stream_works_on_every_executor() {
     ));
 }
 
+/// The figure's "who turns it" column says what each verdict shows: no reactor on the
+/// thread where the run panicked, a reactor nobody turns where it never woke, and who turns
+/// it where it worked; and the drawing has one badge per case, in the verdict's words.
+#[test]
+fn the_figure_says_what_each_run_shows() {
+    let runs: Vec<_> = unless_it_hangs(|| {
+        let (_server, workload) = Workload::zero_delay(1).unwrap();
+        let target = &workload.targets[0];
+        interop::cases()
+            .into_iter()
+            .map(|case| {
+                let verdict = (case.run)(target);
+                (case, verdict)
+            })
+            .collect()
+    });
+    for (case, verdict) in &runs {
+        let claim = case.reactor;
+        let agrees = match verdict {
+            Verdict::Panicked(_) => claim.ends_with("none on this thread"),
+            Verdict::NeverWoke(_) => {
+                claim.contains("nobody turns") || claim.contains("only its own block_on")
+            }
+            Verdict::Worked(_) => claim.contains(": turned by"),
+        };
+        assert!(
+            agrees,
+            "{} on {}: {claim:?} beside {verdict}",
+            case.io, case.executor
+        );
+    }
+    let drawn = interop::figure::svg(&runs, "title", &["caption"]);
+    let words = |word: &str| drawn.matches(&format!(">{word}</text>")).count();
+    let count = |f: fn(&Verdict) -> bool| runs.iter().filter(|(_, v)| f(v)).count();
+    assert_eq!(words("works"), count(|v| matches!(v, Verdict::Worked(_))));
+    assert_eq!(
+        words("panics"),
+        count(|v| matches!(v, Verdict::Panicked(_)))
+    );
+    assert_eq!(
+        words("never wakes"),
+        count(|v| matches!(v, Verdict::NeverWoke(_)))
+    );
+}
+
 /// A std echo server on a thread, for one connection.
 fn echo_once() -> (SocketAddr, std::thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
