@@ -294,7 +294,7 @@ session() {
 
 # The introduction (and the real-servers appendix): the server on its own, and curl.
 introduction() {
-    session testbed-serve 1 "cargo run -p testbed -- serve --delay-ms 50" 'curl -si http://127.0.0.1:$PORT/delay/200'
+    session testbed-serve 1 "cargo run --release -p testbed -- serve --delay-ms 50" 'curl -si http://127.0.0.1:$PORT/delay/200'
 }
 
 # Chapter 1
@@ -532,18 +532,21 @@ mentioned_commands() {
         'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "ping\n" >&3; head -n 1 <&3'
     session readme-step07-echo 0 "cargo run --release -p step07-green-threads -- echo-server" \
         'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "ping\n" >&3; head -n 1 <&3'
-    session python-server 0 "cargo run -p testbed -- serve --addr 127.0.0.1:8080" \
+    session python-server 0 "cargo run --release -p testbed -- serve --addr 127.0.0.1:8080" \
         'curl -s http://127.0.0.1:$PORT/delay/10'
     # Comparing the steps: "Run it yourself".
     mentioned compare-repeat 0 cargo run --release -p compare -- --repeat 5 --svg compare.svg
     mentioned compare-few 0 cargo run --release -p compare -- --connections 10000 --steps poll,epoll,tokio
     mentioned compare-one-step 0 cargo run --release -p compare -- --steps step05-futures --connections 10000
+    # Chapter 5's exercise 4 and chapter 6's exercise 2: the step's own report at 10,000.
+    mentioned step05-unordered-10000 0 cargo run --release -p step05-futures -- --variant unordered --connections 10000
+    mentioned step06-10000 0 cargo run --release -p step06-async-await -- --connections 10000
     pipeline compare-jq "cargo run --release -p compare -- --connections 1000 --delay-ms 200 --json | jq '.rows[] | {step, variant, wall_ms}'"
     mentioned compare-echo-small 0 cargo run --release -p compare -- echo --connections 200 --messages 500 --size 64
     # Comparing's exercise 2 (its solution's loop, at small sizes): the JSON fields it reads exist.
     pipeline compare-knee 'for n in 100 200; do ./target/release/compare --connections $n --steps threads,epoll --json | jq -c --arg n $n '"'"'.rows[] | {n: $n, variant, wall_ms, max_rss_kib, ok, failed}'"'"'; done'
     # The run report appendix: a report, drawn.
-    pipeline report-svg "cargo run --release -p step01-blocking -- --variant threads --json > run.json && cargo run -p testbed -- timeline --svg < run.json > run.svg && head -c 4 run.svg && rm run.json run.svg"
+    pipeline report-svg "cargo run --release -p step01-blocking -- --variant threads --json > run.json && cargo run --release -p testbed -- timeline --svg < run.json > run.svg && head -c 4 run.svg && rm run.json run.svg"
 }
 
 # Everything, or only the sections named on the command line (for example: bash book/generate.sh chapter6 comparing).

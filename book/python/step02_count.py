@@ -1,9 +1,11 @@
+# The server: start it first, in another terminal:
+#   cargo run --release -p testbed -- serve --addr 127.0.0.1:8080
 import socket
 
 sock = socket.socket()
 sock.setblocking(False)
 try:
-    sock.connect(("127.0.0.1", 8080))   # cargo run -p testbed -- serve --addr 127.0.0.1:8080
+    sock.connect(("127.0.0.1", 8080))
 except BlockingIOError:
     pass                                # EINPROGRESS: the handshake goes on without us
 count = 0

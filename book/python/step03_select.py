@@ -1,8 +1,10 @@
+# The server: start it first, in another terminal:
+#   cargo run --release -p testbed -- serve --addr 127.0.0.1:8080
 import errno
 import select
 import socket
 
-ADDR = ("127.0.0.1", 8080)   # cargo run -p testbed -- serve --addr 127.0.0.1:8080
+ADDR = ("127.0.0.1", 8080)
 
 pending = {}
 for _ in range(100):

@@ -1,3 +1,5 @@
+# The server: start it first, in another terminal:
+#   cargo run --release -p testbed -- serve --addr 127.0.0.1:8080
 import asyncio
 import time
 
@@ -19,7 +21,7 @@ async def main():
     return await asyncio.gather(*(limited(i) for i in range(20)), return_exceptions=True)
 
 start = time.monotonic()
-results = asyncio.run(main())                # cargo run -p testbed -- serve --addr 127.0.0.1:8080
+results = asyncio.run(main())
 failed = [r for r in results if isinstance(r, BaseException)]
 print("ok %d, failed %d, wall %.1f ms" % (len(results) - len(failed), len(failed), (time.monotonic() - start) * 1000))
 for error in failed[:3]:                     # the first few reasons, as the Rust report gives them

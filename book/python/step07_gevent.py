@@ -1,3 +1,5 @@
+# The server: start it first, in another terminal:
+#   cargo run --release -p testbed -- serve --addr 127.0.0.1:8080
 from gevent import monkey; monkey.patch_all()   # before anything imports socket
 import socket
 import time
@@ -16,6 +18,6 @@ def fetch(host, port, path):                     # plain blocking code, as in ch
 start = time.monotonic()
 pool = Pool(5)                                   # as with --connections 20 --limit 5
 jobs = [pool.spawn(fetch, "127.0.0.1", 8080, "/delay/50") for _ in range(20)]
-gevent.joinall(jobs)                             # cargo run -p testbed -- serve --addr 127.0.0.1:8080
+gevent.joinall(jobs)
 ok = sum(1 for job in jobs if job.successful())
 print("ok %d, failed %d, wall %.1f ms" % (ok, len(jobs) - ok, (time.monotonic() - start) * 1000))

@@ -55,6 +55,7 @@ thread_local! {
     static EXECUTOR: RefCell<Option<Rc<RefCell<Executor>>>> = const { RefCell::new(None) };
 }
 
+// ANCHOR: spawned
 /// The output of a task, shared between the task and its `JoinHandle`.
 struct JoinState<T> {
     /// The output, once the task has finished (until the handle takes it).
@@ -90,6 +91,7 @@ impl<F: Future> Future for Spawned<F> {
         Poll::Ready(())
     }
 }
+// ANCHOR_END: spawned
 
 // ANCHOR: join_handle
 /// A spawned task's output, to come: itself a future. Dropping it does not stop the task.
@@ -247,6 +249,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 }
 // ANCHOR_END: block_on
 
+// ANCHOR: poll_task
 /// Polls spawned task `id` once, if it still exists.
 fn poll_task(executor: &Rc<RefCell<Executor>>, id: u64) {
     // Take the future out, so the task can spawn (which borrows the executor) while it runs.
@@ -282,3 +285,4 @@ fn poll_task(executor: &Rc<RefCell<Executor>>, id: u64) {
         }
     }
 }
+// ANCHOR_END: poll_task

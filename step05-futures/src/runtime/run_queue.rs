@@ -74,7 +74,6 @@ impl Wake for TaskWaker {
         }
     }
 }
-// ANCHOR_END: task_waker
 
 impl TaskWaker {
     /// Marks it as taken out of the queue: from now on, a wake queues it again. The loop calls
@@ -83,6 +82,7 @@ impl TaskWaker {
         self.queued.store(false, Ordering::SeqCst);
     }
 }
+// ANCHOR_END: task_waker
 
 impl RunQueue {
     /// An empty queue, whose wakers interrupt `reactor`'s sleep.

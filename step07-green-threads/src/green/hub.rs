@@ -221,7 +221,6 @@ pub fn park_until<T>(mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>) -> Resul
         switch::switch_to_hub();
     }
 }
-// ANCHOR_END: park_until
 
 /// The waker `park_until` polls with: the running green thread's; with none running, one that
 /// does nothing (a single poll may still find the thing there: a finished green thread, a set
@@ -229,6 +228,7 @@ pub fn park_until<T>(mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>) -> Resul
 pub(crate) fn own_waker() -> Waker {
     switch::current_waker().unwrap_or_else(|| Waker::noop().clone())
 }
+// ANCHOR_END: park_until
 
 // ANCHOR: cannot_park
 /// Why a green thread's blocking call returned without waiting.
@@ -323,6 +323,7 @@ pub fn yield_now() {
     }
 }
 
+// ANCHOR: timer
 /// A timer of the current reactor, removed when dropped (also when a green thread's stack is
 /// unwound while it waits).
 pub(crate) struct Timer {
@@ -351,6 +352,7 @@ impl Drop for Timer {
         self.reactor.borrow_mut().remove_timer(self.key);
     }
 }
+// ANCHOR_END: timer
 
 /// Blocks the current green thread for `duration`; the others run meanwhile (gevent's
 /// `sleep`). `sleep(Duration::ZERO)` is [`yield_now`]. Returns at once, without sleeping, if

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::hub::{self, CannotPark, JoinHandle, Timer, park_until, try_spawn};
 
+// ANCHOR: wait_lists
 /// Adds `cx`'s waker to the back of `queue`, unless it is there already (a green thread woken
 /// for nothing comes back with the same waker).
 fn add_to_queue(queue: &mut VecDeque<Waker>, cx: &Context<'_>) {
@@ -23,6 +24,7 @@ fn add_to_queue(queue: &mut VecDeque<Waker>, cx: &Context<'_>) {
         queue.push_back(cx.waker().clone());
     }
 }
+// ANCHOR_END: wait_lists
 
 /// The state of an [`Event`].
 #[derive(Default)]
@@ -139,6 +141,7 @@ struct PoolState {
     joiners: VecDeque<Waker>,
 }
 
+// ANCHOR: leave
 /// Takes a green thread's waker out of one of a pool's wait lists when dropped: when its wait
 /// ends, because it got what it waited for, could not wait, or was unwound.
 struct Leave<'a> {
@@ -156,6 +159,7 @@ impl Drop for Leave<'_> {
         (self.list)(&mut state).retain(|w| !w.will_wake(&self.waker));
     }
 }
+// ANCHOR_END: leave
 
 // ANCHOR: pool
 /// A group of green threads of which at most `size` run at once; `spawn` blocks while the pool
