@@ -24,8 +24,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::reactor::{CurrentGuard, Reactor};
-use crate::runtime::run_queue::{MAIN, RunQueue, TaskWaker};
+use crate::reactor::Reactor;
+use crate::runtime::run_queue::{Driver, Interrupt, MAIN, RunQueue, TaskWaker};
 use crate::trace::trace;
 
 /// How many polls the executor makes before it asks the kernel for news again, even if tasks
@@ -148,35 +148,27 @@ pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
 }
 // ANCHOR_END: spawn
 
-/// The runtime of one `block_on`: a reactor, a run queue, an executor, installed on this
-/// thread until it is dropped.
+/// The executor's part of one `block_on`: a run queue and the tasks, installed on this thread
+/// until it is dropped.
 struct Runtime {
     /// The executor, installed for `spawn`.
     executor: Rc<RefCell<Executor>>,
     /// Its queue of woken tasks.
     queue: RunQueue,
-    /// Drops the tasks left, then uninstalls the executor. (Fields drop in order: this goes
-    /// before the reactor is uninstalled, so the tasks' destructors can still use it.)
+    /// Drops the tasks left, then uninstalls the executor.
     _executor_guard: ExecutorGuard,
-    /// Uninstalls the reactor.
-    _reactor_guard: CurrentGuard,
-    /// The reactor.
-    reactor: Rc<RefCell<Reactor>>,
 }
 
 impl Runtime {
-    /// Creates the runtime and installs it on this thread. Panics inside another `block_on`, or
-    /// if the kernel refuses the reactor (see the module documentation).
-    fn start() -> Runtime {
+    /// Creates the executor and installs it on this thread; its wakers call `interrupt` when
+    /// the loop sleeps. Panics inside another `block_on`.
+    fn start(interrupt: Arc<dyn Interrupt>) -> Runtime {
         let in_runtime = EXECUTOR.with(|current| current.borrow().is_some());
         assert!(
             !in_runtime,
             "block_on inside block_on: a runtime cannot wait for itself"
         );
-        let reactor = Rc::new(RefCell::new(
-            Reactor::new().expect("create the reactor (epoll)"),
-        ));
-        let queue = RunQueue::new(&reactor.borrow());
+        let queue = RunQueue::new(interrupt);
         let executor = Rc::new(RefCell::new(Executor {
             tasks: HashMap::new(),
             next_id: 0,
@@ -187,8 +179,6 @@ impl Runtime {
             executor,
             queue,
             _executor_guard: ExecutorGuard,
-            _reactor_guard: Reactor::enter(Rc::clone(&reactor)),
-            reactor,
         }
     }
 }
@@ -217,9 +207,22 @@ impl Drop for ExecutorGuard {
 // ANCHOR: block_on
 /// Runs `future` to completion on this thread, with a reactor and an executor of its own;
 /// tasks it spawns run alongside it. Returns the future's output. Tasks still unfinished when
-/// it returns are dropped.
+/// it returns are dropped. Panics inside another `block_on`, or if the kernel refuses the
+/// reactor (see the module documentation).
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    let runtime = Runtime::start();
+    let reactor = Rc::new(RefCell::new(
+        Reactor::new().expect("create the reactor (epoll)"),
+    ));
+    // Installed for the sockets and timers; uninstalled after `block_on_driven` has dropped
+    // the tasks left, so their destructors can still use it.
+    let _entered = Reactor::enter(Rc::clone(&reactor));
+    block_on_driven(&reactor, future)
+}
+
+/// `block_on` with any driver: the executor's loop, which sleeps in `driver` when nothing is
+/// queued. (Step 8 runs it with an io_uring ring in place of the reactor.)
+pub fn block_on_driven<D: Driver, F: Future>(driver: &RefCell<D>, future: F) -> F::Output {
+    let runtime = Runtime::start(driver.borrow().interrupter());
     let main = runtime.queue.waker(MAIN);
     let main_handle = Waker::from(Arc::clone(&main));
     main_handle.wake_by_ref(); // ready to run: queue it, as a wake would
@@ -243,8 +246,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         // Ask the kernel: sleep until something is woken, or only look if tasks are queued.
         runtime
             .queue
-            .sleep_or_peek(&runtime.reactor)
-            .expect("the reactor's wait failed");
+            .sleep_or_peek(driver)
+            .expect("the driver's wait failed");
     }
 }
 // ANCHOR_END: block_on

@@ -29,6 +29,7 @@ use mio::event::Source;
 use mio::{Events, Interest, Token};
 use slab::Slab;
 
+use crate::run_queue::{Driver, Interrupt};
 use crate::trace::trace;
 
 /// The token of mio's cross-thread waker: a wake from another thread interrupts `poll`.
@@ -171,12 +172,6 @@ impl Reactor {
             waker,
             entered: 0,
         })
-    }
-
-    /// The handle another thread uses to interrupt `turn`. (A runtime that sleeps in `turn` and
-    /// can be woken from other threads keeps one; step 7's hub does.)
-    pub fn cross_thread_waker(&self) -> Arc<mio::Waker> {
-        Arc::clone(&self.waker)
     }
 
     /// Installs `reactor` as this thread's current reactor until the guard is dropped. `block_on`
@@ -487,6 +482,21 @@ impl Reactor {
         }
     }
     // ANCHOR_END: turn
+}
+
+/// The reactor is what step 5's executor (and step 7's hub) sleeps in.
+impl Driver for Reactor {
+    const NAME: &'static str = "reactor";
+    const SLEEPS_IN: &'static str = "epoll_wait";
+
+    fn turn(&mut self, timeout: Option<Duration>) -> io::Result<Vec<Waker>> {
+        Reactor::turn(self, timeout)
+    }
+
+    /// The reactor's `mio::Waker` (an eventfd registered with its epoll instance).
+    fn interrupter(&self) -> Arc<dyn Interrupt> {
+        Arc::clone(&self.waker) as Arc<dyn Interrupt>
+    }
 }
 
 #[cfg(test)]

@@ -18,15 +18,45 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Wake;
+use std::task::Waker;
 use std::time::Duration;
 
 use testbed::lock;
 
-use crate::reactor::Reactor;
 use crate::trace::trace;
 
 /// The id `block_on` gives the future it was handed (spawned tasks count from 0).
 pub const MAIN: u64 = u64::MAX;
+
+// ANCHOR: driver
+/// What a runtime's loop sleeps in when nothing is queued: step 5's reactor (epoll, through
+/// mio), or step 8's ring (io_uring). It waits for the kernel's news and hands back the wakers
+/// to wake; it never runs a task itself.
+pub trait Driver {
+    /// What it is, for traces: "reactor".
+    const NAME: &'static str;
+    /// The system call it sleeps in, for traces: "epoll_wait".
+    const SLEEPS_IN: &'static str;
+    /// Waits for the kernel's news, no longer than `timeout` (`None`: as long as it takes), and
+    /// returns the wakers of what is done or ready.
+    fn turn(&mut self, timeout: Option<Duration>) -> io::Result<Vec<Waker>>;
+    /// What another thread calls to interrupt a `turn` that sleeps.
+    fn interrupter(&self) -> Arc<dyn Interrupt>;
+}
+
+/// Interrupts a driver's sleep, from any thread.
+pub trait Interrupt: Send + Sync {
+    /// Makes the sleeping `turn` return (or the next one return at once).
+    fn interrupt(&self);
+}
+// ANCHOR_END: driver
+
+impl Interrupt for mio::Waker {
+    fn interrupt(&self) {
+        // An error here means the eventfd is gone with its reactor: nobody is left to wake.
+        let _ = self.wake();
+    }
+}
 
 /// What the wakers share with the loop.
 struct Shared {
@@ -34,8 +64,8 @@ struct Shared {
     queue: Mutex<VecDeque<u64>>,
     /// Set while the loop sleeps in the reactor: a wake must then interrupt the sleep.
     sleeping: AtomicBool,
-    /// Interrupts the reactor's sleep, from any thread.
-    interrupt: Arc<mio::Waker>,
+    /// Interrupts the driver's sleep, from any thread.
+    interrupt: Arc<dyn Interrupt>,
 }
 
 /// A runtime's queue of woken ids. Clones share it.
@@ -70,7 +100,7 @@ impl Wake for TaskWaker {
             id => trace!("run queue: task {id} queued"),
         }
         if self.shared.sleeping.load(Ordering::SeqCst) {
-            let _ = self.shared.interrupt.wake();
+            self.shared.interrupt.interrupt();
         }
     }
 }
@@ -85,13 +115,14 @@ impl TaskWaker {
 // ANCHOR_END: task_waker
 
 impl RunQueue {
-    /// An empty queue, whose wakers interrupt `reactor`'s sleep.
-    pub fn new(reactor: &Reactor) -> RunQueue {
+    /// An empty queue, whose wakers call `interrupt` when the loop sleeps (for step 5, the
+    /// reactor's `interrupter`).
+    pub fn new(interrupt: Arc<dyn Interrupt>) -> RunQueue {
         RunQueue {
             shared: Arc::new(Shared {
                 queue: Mutex::new(VecDeque::new()),
                 sleeping: AtomicBool::new(false),
-                interrupt: reactor.cross_thread_waker(),
+                interrupt,
             }),
         }
     }
@@ -117,23 +148,27 @@ impl RunQueue {
 
     // ANCHOR: sleep_or_peek
     /// Asks the kernel for news, and wakes what it reports. With nothing queued, sleeps in the
-    /// reactor until the kernel, a timer or another thread wakes something; with ids still
-    /// queued, only looks, without waiting.
-    pub fn sleep_or_peek(&self, reactor: &RefCell<Reactor>) -> io::Result<()> {
+    /// driver (step 5: the reactor) until the kernel, a timer or another thread wakes
+    /// something; with ids still queued, only looks, without waiting.
+    pub fn sleep_or_peek<D: Driver>(&self, driver: &RefCell<D>) -> io::Result<()> {
         // Say we are asleep first, then look at the queue once more: a wake in between either
         // sees `sleeping` and interrupts the sleep, or is seen here.
         self.shared.sleeping.store(true, Ordering::SeqCst);
         let timeout = if self.is_empty() {
-            trace!("run queue empty: turn the reactor, which sleeps in epoll_wait");
+            trace!(
+                "run queue empty: turn the {}, which sleeps in {}",
+                D::NAME,
+                D::SLEEPS_IN
+            );
             None
         } else {
             // Only a look: no wake needs to interrupt it.
             self.shared.sleeping.store(false, Ordering::SeqCst);
             Some(Duration::ZERO)
         };
-        let woken = reactor.borrow_mut().turn(timeout);
+        let woken = driver.borrow_mut().turn(timeout);
         self.shared.sleeping.store(false, Ordering::SeqCst);
-        // Wake outside the reactor's borrow: a waker may run runtime code.
+        // Wake outside the driver's borrow: a waker may run runtime code.
         for waker in woken? {
             waker.wake();
         }

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult};
 use step05_futures::reactor::{CurrentGuard, Reactor, TimerKey};
-use step05_futures::run_queue::{RunQueue, TaskWaker};
+use step05_futures::run_queue::{Driver as _, RunQueue, TaskWaker};
 
 use crate::switch;
 
@@ -472,7 +472,7 @@ impl Runtime {
         let reactor = Rc::new(RefCell::new(
             Reactor::new().expect("create the reactor (epoll)"),
         ));
-        let queue = RunQueue::new(&reactor.borrow());
+        let queue = RunQueue::new(reactor.borrow().interrupter());
         let hub = Rc::new(RefCell::new(Hub {
             threads: HashMap::new(),
             next_id: 0,
