@@ -97,7 +97,7 @@ pub const FIGURES: &[Figure] = &[
                 next: "",
             },
         ],
-        failure: "the deadline's Sleep is Ready, or an error: finish with it (Done)",
+        failure: "the deadline's Sleep is Ready, or an error: the connection fails (and is Done)",
     },
 ];
 
@@ -139,9 +139,12 @@ pub fn svg(figure: &Figure) -> String {
     const BOX_H: i32 = 44;
     const STEP: i32 = 96;
     const TOP: i32 = 60;
+    // Where the early ends run down, left of the boxes.
+    const RAIL: i32 = LEFT - 40;
     let n = figure.states.len() as i32;
     let ends_in_done = figure.states.last().is_some_and(|s| !s.next.is_empty());
-    let height = TOP + STEP * n + if ends_in_done { 50 } else { 10 };
+    // Room at the bottom for the "done" and "failed" ends.
+    let height = TOP + STEP * n + 50;
     // Room on the right for the longest loop label, at about 6.5 px a character.
     let longest = figure
         .states
@@ -189,11 +192,20 @@ pub fn svg(figure: &Figure) -> String {
             svg.line((x, y + BOX_H), (x, y + STEP - 2), arrow);
             svg.text(x + 8, y + BOX_H + 30, small, state.next);
         }
-        // The early end: from every state but a final one, an arrow out to the left.
+        // The early end: from every state but a final one, a line out to the rail on the left.
         if !state.next.is_empty() || i + 1 < figure.states.len() {
-            svg.line((LEFT, y + BOX_H / 2), (LEFT - 40, y + BOX_H / 2), arrow);
+            let plain = r##"stroke="#a33""##;
+            svg.line((LEFT, y + BOX_H / 2), (RAIL, y + BOX_H / 2), plain);
         }
     }
+    // The rail: every early end runs down it to "failed", beside "done".
+    let failed_y = TOP + STEP * n;
+    let red_arrow = r##"stroke="#a33" marker-end="url(#arrow)""##;
+    svg.line((RAIL, TOP + BOX_H / 2), (RAIL, failed_y - 2), red_arrow);
+    let pill = r##"rx="14" fill="#f7e3e3" stroke="#a33""##;
+    svg.rect(RAIL - 40, failed_y, 80, 28, pill);
+    let centred = r##"text-anchor="middle" font-weight="bold" fill="#a33""##;
+    svg.text(RAIL, failed_y + 18, centred, "failed");
     if ends_in_done {
         let y = TOP + STEP * n;
         let pill = r##"rx="14" fill="#e7f3e7" stroke="#3a8a3a""##;
@@ -201,7 +213,7 @@ pub fn svg(figure: &Figure) -> String {
         let centred = r#"text-anchor="middle" font-weight="bold""#;
         svg.text(LEFT + BOX_W / 2, y + 18, centred, "done");
     }
-    let failure_x = LEFT - 44;
+    let failure_x = RAIL - 6;
     let end = r##"text-anchor="end" fill="#a33" font-size="11""##;
     for (i, part) in wrap(figure.failure, 28).iter().enumerate() {
         svg.text(failure_x, TOP + 18 + 14 * i as i32, end, part);

@@ -81,6 +81,7 @@ impl Fetch {
         self.id
     }
 
+    // ANCHOR: deadline
     /// At the first poll: the connection's clock starts, and so does its deadline.
     fn start_at_first_poll(&mut self) {
         if self.record.is_none() {
@@ -90,15 +91,16 @@ impl Fetch {
         }
     }
 
-    /// The connection's times (there from the first poll until it finishes).
-    fn record(&mut self) -> &mut ConnectionRecord {
-        self.record.as_mut().expect("started, and not finished")
-    }
-
     /// Whether the deadline has passed; if not, its timer keeps the waker of `cx`.
     fn deadline_passed(&mut self, cx: &mut Context<'_>) -> bool {
         let deadline = self.deadline.as_mut().expect("set at the first poll");
         Pin::new(deadline).poll(cx).is_ready()
+    }
+    // ANCHOR_END: deadline
+
+    /// The connection's times (there from the first poll until it finishes).
+    fn record(&mut self) -> &mut ConnectionRecord {
+        self.record.as_mut().expect("started, and not finished")
     }
 
     /// Ends the connection with `outcome`.

@@ -9,9 +9,11 @@
 
 use std::time::Duration;
 
+use futures::FutureExt as _;
 use futures::future::Either;
 use step05_futures::block_on;
 use step05_futures::fetch::Fetch;
+use step05_futures::reactor::Reactor;
 use testbed::{ServerConfig, ServerHandle, Target, Workload};
 
 fn main() {
@@ -27,15 +29,31 @@ fn main() {
     let slow = Fetch::new(&workload, 0);
     let fast = Fetch::new(&workload, 1);
     // Ready as soon as either is; hands back the winner's output and the loser, unfinished.
-    let (winner, result) = match block_on(futures::future::select(slow, fast)) {
-        Either::Left((result, _fast_unfinished)) => ("GET /delay/300", result),
-        Either::Right((result, _slow_unfinished)) => ("GET /delay/30", result),
-    };
-    // The loser was dropped with the tuple: its socket closed and deregistered, cancelled.
+    let first = futures::future::select(slow, fast).map(|either| {
+        let (winner, result) = match either {
+            Either::Left((result, fast_unfinished)) => {
+                drop(fast_unfinished); // cancelled
+                ("GET /delay/300", result)
+            }
+            Either::Right((result, slow_unfinished)) => {
+                drop(slow_unfinished); // cancelled
+                ("GET /delay/30", result)
+            }
+        };
+        // What the reactor still holds, now that the loser is gone.
+        let reactor = Reactor::current();
+        let reactor = reactor.borrow();
+        let left = (reactor.live_registrations(), reactor.live_timers());
+        (winner, result, left)
+    });
+    let (winner, result, (sockets, timers)) = block_on(first);
     // ANCHOR_END: select
     println!(
         "first to finish: {winner} after {:.1} ms ({} bytes)",
         result.done_ms, result.bytes
     );
-    println!("the other one was dropped unfinished: its socket closed and deregistered");
+    println!(
+        "the other one was dropped unfinished; the reactor now holds {sockets} socket(s) and \
+         {timers} timer(s)"
+    );
 }

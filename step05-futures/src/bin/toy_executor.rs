@@ -47,8 +47,10 @@ fn main() {
         let delay = Delay::new(Duration::from_millis(ms));
         executor.spawn(Task { id, delay, clock });
     }
+    // ANCHOR: run
     // Nothing queued: sleep until a waker unparks this thread.
     let polls = executor.run(std::thread::park);
+    // ANCHOR_END: run
     println!(
         "{:6.1} ms  all five done, in {polls} polls",
         clock.elapsed_ms()

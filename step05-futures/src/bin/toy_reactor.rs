@@ -58,6 +58,7 @@ fn main() -> io::Result<()> {
         let read = ReadToEnd::new(socket, Token(id), &reactor)?;
         executor.spawn(Task { id, read, clock });
     }
+    // ANCHOR: run
     // Nothing queued: sleep in the kernel until a socket is ready, and wake its task.
     let polls = executor.run(|| {
         let woken = reactor.borrow_mut().turn().expect("epoll_wait failed");
@@ -66,6 +67,7 @@ fn main() -> io::Result<()> {
             clock.elapsed_ms()
         );
     });
+    // ANCHOR_END: run
     println!(
         "{:6.1} ms  all three done, in {polls} polls, on one thread",
         clock.elapsed_ms()
