@@ -28,7 +28,7 @@ impl Default for Options {
 
 // ANCHOR: fan_out
 /// Runs every connection on a green thread of its own, and waits for them all. This is step
-/// 1's `threads` with `thread::spawn` replaced by a green `spawn`: each green thread runs
+/// 1's `threads` with its scoped `spawn` replaced by a green `spawn`: each green thread runs
 /// `fetch` from top to bottom, blocking in `connect` and `read`, and the hub runs whichever can
 /// proceed. A green thread that cannot be created, or that panics, becomes its connection's
 /// failure; the others go on.

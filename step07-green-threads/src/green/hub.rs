@@ -374,6 +374,7 @@ pub fn sleep(duration: Duration) {
     }
 }
 
+// ANCHOR: wait_future
 /// Waits, on the current green thread, for any future: a step 5 or step 6 future, or one of
 /// another library's that its own threads will wake. Other green threads run meanwhile. While
 /// it waits, the hub cannot tell a deadlock from a wake that will come from another thread,
@@ -397,6 +398,7 @@ pub fn wait_future<F: Future>(future: F) -> Result<F::Output, CannotPark> {
     let mut future = std::pin::pin!(future);
     park_until(|cx| future.as_mut().poll(cx))
 }
+// ANCHOR_END: wait_future
 
 /// Waits for every handle, in order, and returns their results (gevent's `joinall`).
 pub fn join_all<T>(

@@ -41,6 +41,7 @@ impl Drop for RunningGuard {
     }
 }
 
+// ANCHOR: switch_to_hub
 /// Called first thing on a green thread's own stack: from now until the guard drops, whenever
 /// this green thread runs, it is the running one.
 ///
@@ -64,7 +65,6 @@ pub(crate) fn current_waker() -> Option<Waker> {
     RUNNING.with(|running| running.borrow().as_ref().map(|r| r.waker.clone()))
 }
 
-// ANCHOR: switch_to_hub
 /// Suspends the running green thread and returns to the hub; returns when the hub resumes
 /// this green thread. Panics if no green thread is running.
 pub(crate) fn switch_to_hub() {

@@ -237,7 +237,7 @@ impl Pool {
         T: 'static,
     {
         self.try_spawn(f)
-            .unwrap_or_else(|e| panic!("cannot create a green thread's stack: {e}"))
+            .unwrap_or_else(|e| panic!("cannot start a green thread in the pool: {e}"))
     }
 
     /// Blocks this green thread until every green thread of the pool has finished; says
