@@ -88,7 +88,7 @@ pub fn events(trace: &str) -> Vec<Event> {
             push(at, Lane::Kernel, "epoll_wait: sleeps");
         } else if text.contains(" Write ready") {
             push(at, Lane::Kernel, "epoll_wait: writable");
-            push(at, Lane::Reactor, "marks it ready, wakes the task");
+            push(at, Lane::Reactor, "ready: hands back its waker");
         } else if text.starts_with("connection 0: connected") {
             push(at, Lane::Code, "connected: on to Writing");
         } else if text == "connection 0: request written" {
@@ -96,7 +96,7 @@ pub fn events(trace: &str) -> Vec<Event> {
             push(at, Lane::Kernel, "sends it; the server waits");
         } else if text.contains(" Read ready") {
             push(at, Lane::Kernel, "epoll_wait: readable");
-            push(at, Lane::Reactor, "marks it ready, wakes the task");
+            push(at, Lane::Reactor, "ready: hands back its waker");
         } else if text.starts_with("connection 0: done") {
             push(at, Lane::Code, "read() to end-of-file: done");
         } else if text.starts_with("reactor: token") && text.ends_with("deregistered") {

@@ -282,7 +282,7 @@ fn a_trace_becomes_the_lifecycle() {
                  \x20   1.105 ms  reactor: token 0.1 not Read ready: keep the waker\n\
                  \x20   1.107 ms  run queue empty: turn the reactor, which sleeps in epoll_wait\n\
                  \x20  52.300 ms  reactor: epoll_wait returned 1 event\n\
-                 \x20  52.314 ms  reactor: token 0.1 Read ready: wake its task\n\
+                 \x20  52.314 ms  reactor: token 0.1 Read ready: hand back its waker\n\
                  \x20  52.320 ms  connection 0: done (ok)\n\
                  \x20  52.389 ms  reactor: token 0.1 deregistered\n\
                  \x20  52.400 ms  executor: poll main future\n";

@@ -29,8 +29,8 @@
 //! | [`echo`] | the echo server: an accept loop spawning a task per connection |
 //! | [`toy`] | the runtime built up in three small pieces first: `block_on`, `Executor`, `Reactor` |
 //! | [`runtime::reactor`] | registrations, readiness with ticks, wakers, timers, `turn` |
-//! | [`runtime::run_queue`] | the queue of woken tasks, their wakers, sleeping in the reactor |
-//! | [`runtime::executor`] | tasks, `block_on`, `spawn`, `JoinHandle` |
+//! | [`runtime::run_queue`] | the queue of woken tasks, their wakers, the `Driver` the loop sleeps in |
+//! | [`runtime::executor`] | tasks, `block_on` (and `block_on_driven`, for any driver), `spawn`, `JoinHandle` |
 //! | [`runtime::raw_waker`] | a waker built by hand with `RawWakerVTable` (the only `unsafe` here) |
 //! | [`runtime::net`] | `TcpStream` (`connect`, `read`, `write_all`), `TcpListener` (`accept`) |
 //! | [`runtime::time`] | `Sleep` |

@@ -451,7 +451,7 @@ impl Reactor {
                     readiness.tick += 1;
                     if let Some(waker) = readiness.waker.take() {
                         trace!(
-                            "reactor: token {} {direction:?} ready: wake its task",
+                            "reactor: token {} {direction:?} ready: hand back its waker",
                             token_name(token)
                         );
                         to_wake.push(waker);
