@@ -511,6 +511,7 @@ mentioned_commands() {
     mentioned readme-step05 0 cargo run --release -p step05-futures -- --connections 2 --trace
     mentioned readme-step06 0 cargo run --release -p step06-async-await -- --block-ms 200 --timeline
     mentioned readme-step07 0 cargo run --release -p step07-green-threads -- --limit 5 --connections 20 --timeline
+    mentioned readme-step08 0 cargo run --release -p step08-io-uring -- --timeline
     mentioned readme-compare-svg 0 cargo run --release -p compare -- --svg compare.svg
     # The README's benchmarks, and chapter 1's.
     mentioned bench-step01-blocking 0 cargo bench -p step01-blocking
@@ -531,6 +532,8 @@ mentioned_commands() {
     session step05-echo 0 "cargo run --release -p step05-futures -- echo-server" \
         'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "ping\n" >&3; head -n 1 <&3'
     session readme-step07-echo 0 "cargo run --release -p step07-green-threads -- echo-server" \
+        'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "ping\n" >&3; head -n 1 <&3'
+    session readme-step08-echo 0 "cargo run --release -p step08-io-uring -- echo-server" \
         'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "ping\n" >&3; head -n 1 <&3'
     session python-server 0 "cargo run --release -p testbed -- serve --addr 127.0.0.1:8080" \
         'curl -s http://127.0.0.1:$PORT/delay/10'

@@ -1,0 +1,69 @@
+//! # Step 8: completion-based I/O on io_uring
+//!
+//! Every step before this one is built on *readiness*: the kernel says "this socket can be
+//! read now", and the program makes the system call itself. io_uring works the other way: the
+//! program hands the kernel the whole operation, with its buffer, and the kernel says when it
+//! is *done*. Windows' IOCP works this way too (asyncio's `ProactorEventLoop`, Twisted's
+//! `iocpreactor`).
+//!
+//! The runtime is step 5's executor, unchanged ([`step05_futures::executor::block_on_driven`]);
+//! what it sleeps in is an io_uring ring instead of step 5's reactor ([`uring::ring`]). The
+//! async code is step 6's, with one difference that completion forces on every API built on
+//! it: buffers are *owned*. An operation takes its buffer by value and gives it back with the
+//! result, because the kernel writes into the buffer until the operation completes, and that
+//! can be after the future that asked was dropped.
+//!
+//! ## Layout
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`fetch`] | one connection: step 6's `exchange`, with owned buffers |
+//! | [`fan_out`](mod@fan_out) | a task per connection, and the ring's counts in the report |
+//! | [`echo`] | the echo server, a task per connection |
+//! | [`uring::ring`] | the ring: submissions, completions, orphans; what the executor sleeps in |
+//! | [`uring::op`] | `Op<T>`, the one leaf future: an operation and what it keeps |
+//! | [`uring::net`] | `TcpStream`, `TcpListener` with owned buffers |
+//! | [`uring::time`] | `sleep` and `timeout`, as operations of the ring |
+#![deny(unsafe_code)]
+
+pub mod echo;
+pub mod fan_out;
+pub mod fetch;
+pub mod uring;
+
+pub use fan_out::{FanOut, Options, fan_out, variants};
+pub use uring::{block_on, block_on_ring};
+
+/// Why io_uring cannot be used here, if it cannot: `None` when it can. The answer names the
+/// cause and the fix. (Containers often forbid it: Docker's default seccomp profile blocks
+/// `io_uring_setup`, and Linux 6.6 added `kernel.io_uring_disabled`.)
+pub fn unavailable() -> Option<String> {
+    match io_uring::IoUring::new(2) {
+        Ok(ring) => {
+            let mut probe = io_uring::Probe::new();
+            if ring.submitter().register_probe(&mut probe).is_err()
+                || !probe.is_supported(io_uring::opcode::Socket::CODE)
+            {
+                return Some(
+                    "this kernel's io_uring cannot create sockets (IORING_OP_SOCKET needs \
+                     Linux 5.19 or later)"
+                        .into(),
+                );
+            }
+            None
+        }
+        Err(e) => Some(match e.raw_os_error() {
+            Some(libc::ENOSYS) => format!(
+                "this kernel has no io_uring ({e}): it needs Linux 5.19 or later, built with \
+                 CONFIG_IO_URING"
+            ),
+            Some(libc::EPERM) | Some(libc::EACCES) => format!(
+                "io_uring is not allowed here ({e}): either the sysctl kernel.io_uring_disabled \
+                 is set (fix: `sysctl kernel.io_uring_disabled=0`, as root), or a seccomp profile \
+                 blocks it, as Docker's default does (fix: run the container with a profile that \
+                 allows io_uring_setup, io_uring_enter and io_uring_register)"
+            ),
+            _ => format!("io_uring could not be set up: {e}"),
+        }),
+    }
+}

@@ -1,0 +1,68 @@
+//! The step 8 binary: the fan-out on io_uring, and the echo server.
+//!
+//! ```text
+//! cargo run --release -p step08-io-uring -- --timeline
+//! cargo run --release -p step08-io-uring -- --connections 10000
+//! cargo run --release -p step08-io-uring -- --connections 1000 --ring-entries 8
+//! cargo run --release -p step08-io-uring -- echo-server --addr 127.0.0.1:8008
+//! ```
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use step08_io_uring::{Options, echo, fan_out};
+use testbed::cli::ServerOptions;
+use testbed::{CommonOptions, Workload};
+
+/// Step 8: completion-based I/O on io_uring, on step 5's executor.
+#[derive(Debug, Parser)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    server: Option<Server>,
+    /// At most K connections in flight at a time (a semaphore).
+    #[arg(long, value_name = "K", value_parser = testbed::cli::at_least_one())]
+    limit: Option<usize>,
+    /// The ring's submission queue, in entries (a power of two). Smaller than the connections
+    /// works: a full queue is handed to the kernel and filled again.
+    #[arg(long, value_name = "E", default_value_t = step08_io_uring::uring::ring::DEFAULT_ENTRIES,
+          value_parser = clap::value_parser!(u32).range(1..=32768))]
+    ring_entries: u32,
+    #[command(flatten)]
+    common: CommonOptions,
+}
+
+/// The server of this step.
+#[derive(Debug, Subcommand)]
+enum Server {
+    /// Echo every byte back: a task per connection, receives and sends on the ring.
+    EchoServer {
+        #[command(flatten)]
+        server: ServerOptions,
+    },
+}
+
+fn main() -> ExitCode {
+    testbed::serve_if_child();
+    let cli = Cli::parse();
+    if let Some(reason) = step08_io_uring::unavailable() {
+        eprintln!("{}: cannot run here: {reason}", env!("CARGO_PKG_NAME"));
+        return ExitCode::from(2);
+    }
+    if let Some(Server::EchoServer { server }) = cli.server {
+        return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || {
+            echo::echo_server(server.addr, testbed::child::announce)
+        });
+    }
+    let options = Options {
+        limit: cli.limit,
+        ring_entries: cli.ring_entries,
+    };
+    testbed::run_step(
+        env!("CARGO_PKG_NAME"),
+        "ring",
+        &cli.common,
+        |workload: &Workload| fan_out(workload, options),
+    )
+}

@@ -1,0 +1,67 @@
+//! The fan-out on the ring: 100 connections succeed, all in progress at once, with far fewer
+//! system calls than connections; a ring much smaller than the fan-out still carries it; the
+//! testbed's fault suite passes (its deadlines are the ring's timers, its cancellations
+//! orphaned operations); and nothing is left on the ring afterwards.
+
+use step08_io_uring::{Options, fan_out};
+use testbed::{ServerConfig, ServerHandle, Workload};
+
+/// 100 connections: all ok, all in progress at once, nothing left on the ring, and the whole
+/// run in a few `io_uring_enter` calls: the entries of many connections go to the kernel
+/// together.
+#[test]
+fn a_hundred_connections_succeed_in_a_few_system_calls() {
+    let server = ServerHandle::start(ServerConfig::default()).unwrap();
+    let run = fan_out(
+        &Workload::delayed(server.addr(), 100, 20),
+        Options::default(),
+    );
+    testbed::faults::assert_all_ok(&run.results, 100, 20);
+    testbed::faults::assert_all_started_before_any_finished(&run.results);
+    assert_eq!(
+        run.left_on_ring, 0,
+        "every operation completed or was reaped"
+    );
+    // Eight entries per connection (socket, connect, send, two receives, close, the deadline's
+    // timer and its cancel), plus the interrupt's read.
+    assert!(run.counts.submitted >= 700, "{:?}", run.counts);
+    assert!(
+        run.counts.enters < 100,
+        "fewer io_uring_enter calls than connections: {:?}",
+        run.counts
+    );
+}
+
+/// A ring of 2 entries carries 300 connections: a full submission queue is handed to the
+/// kernel (one more `io_uring_enter`) and filled again.
+#[test]
+fn a_tiny_ring_carries_a_large_fan_out() {
+    let server = ServerHandle::start(ServerConfig::default()).unwrap();
+    let options = Options {
+        limit: None,
+        ring_entries: 2,
+    };
+    let run = fan_out(&Workload::delayed(server.addr(), 300, 20), options);
+    testbed::faults::assert_all_ok(&run.results, 300, 20);
+    assert_eq!(run.left_on_ring, 0);
+    assert!(
+        run.counts.enters * 2 >= run.counts.submitted,
+        "at most two entries per call with a ring of two: {:?}",
+        run.counts
+    );
+}
+
+/// With a limit, the semaphore (step 6's, unchanged) admits K at a time on the ring too.
+#[test]
+fn a_limit_admits_k_at_a_time() {
+    let server = ServerHandle::start(ServerConfig::default()).unwrap();
+    let options = Options {
+        limit: Some(5),
+        ..Options::default()
+    };
+    let run = fan_out(&Workload::delayed(server.addr(), 20, 10), options);
+    testbed::faults::assert_all_ok(&run.results, 20, 10);
+    assert_eq!(testbed::timeline::peak_in_flight(&run.results), 5);
+}
+
+testbed::fault_suite!(|workload: &Workload| fan_out(workload, Options::default()).results);
