@@ -26,8 +26,8 @@ fn main() {
         Duration::from_secs(5),
     );
     // ANCHOR: select
-    let slow = Fetch::new(&workload, 0);
-    let fast = Fetch::new(&workload, 1);
+    let slow = Fetch::new(&workload, 0); // connection 0: GET /delay/300
+    let fast = Fetch::new(&workload, 1); // connection 1: GET /delay/30
     // Ready as soon as either is; hands back the winner's output and the loser, unfinished.
     let first = futures::future::select(slow, fast).map(|either| {
         let (winner, result) = match either {
