@@ -401,6 +401,76 @@ chapter7() {
         green,step05-join-all count "Median time for the whole count"
 }
 
+# syscalls NAME N STEP[/VARIANT]...: each step's fan-out of N connections under `strace -c`, in
+# the step's own process (not the embedded server's), as a table of system calls in all and
+# per connection, written as $out/NAME.md (check: at 100 connections, that the counts come).
+syscalls() {
+    local name=$1 n=$2 spec crate variant total rows="" text
+    shift 2
+    [ "$mode" = check ] && n=100
+    if ! command -v strace >/dev/null 2>&1; then
+        fail "$name" "strace is not installed (Debian: apt-get install strace)"
+        return 0
+    fi
+    for spec in "$@"; do
+        crate=${spec%%/*}
+        variant=${spec#*/}
+        local args=(--connections "$n")
+        [ "$variant" != "$spec" ] && args+=(--variant "$variant")
+        if ! strace -c -q -o "$scratch/strace.txt" ./target/release/"$crate" "${args[@]}" >/dev/null 2>&1; then
+            fail "$name" "\`strace -c ./target/release/$crate ${args[*]}\` failed"
+            return 0
+        fi
+        total=$(awk '$NF == "total" {print $4}' "$scratch/strace.txt")
+        rows+="| $spec | $total | $(awk -v t="$total" -v n="$n" 'BEGIN {printf "%.2f", t / n}') |"$'\n'
+    done
+    text=$(printf '| step | system calls | per connection |\n|---|---:|---:|\n%s\n%s connections, server delay 50 ms, counted in the step'"'"'s own process by `strace -c -q ./target/release/STEP --connections %s > /dev/null`, on a %s.' "$rows" "$n" "$n" "$machine")
+    if [ "$mode" = check ]; then
+        check_shape "$name" "$text"
+        return 0
+    fi
+    printf '%s\n' "$text" >"$out/$name.md"
+    echo "wrote $out/$name.md"
+}
+
+# overflows NAME N: step 8's fan-out of N connections between two readings of the kernel's
+# TCP counters (`nstat`), as a transcript: the accept-queue overflows and SYN retransmits it
+# caused. They do not happen on every run (it depends on how fast the server accepts), and the
+# chapter shows one where they did: generate mode tries up to five runs. (Check: that the
+# commands run; the counts may be zero at the check's size.)
+overflows() {
+    local name=$1 n=$2 run counts text attempt
+    [ "$mode" = check ] && n=2000
+    if ! command -v nstat >/dev/null 2>&1; then
+        fail "$name" "nstat is not installed (Debian: apt-get install iproute2)"
+        return 0
+    fi
+    for attempt in 1 2 3 4 5; do
+        nstat -n >/dev/null
+        if ! run=$(./target/release/step08-io-uring --connections "$n"); then
+            fail "$name" "step08-io-uring --connections $n failed"
+            return 0
+        fi
+        counts=$(nstat | grep -E 'TcpExtListenOverflows|TcpExtTCPSynRetrans' || true)
+        [ "$mode" = check ] || [ -n "$counts" ] && break
+    done
+    text=$(printf '# on a %s\n$ nstat -n; cargo run --release -p step08-io-uring -- --connections %s\n%s\n$ nstat | grep -E '"'"'ListenOverflows|SynRetrans'"'"'\n%s' "$machine" "$n" "$run" "${counts:-(none)}")
+    if [ "$mode" = check ]; then
+        check_shape "$name" "$text"
+        return 0
+    fi
+    printf '%s\n' "$text" >"$out/$name.txt"
+    echo "wrote $out/$name.txt (attempt $attempt)"
+}
+
+# Chapter 8
+chapter8() {
+    transcript step08-ring 0 cargo run --release -p step08-io-uring -- --timeline
+    syscalls step08-syscalls 1000 step03-select/epoll step05-futures step06-async-await step08-io-uring
+    overflows step08-overflows 10000
+    transcript step08-tiny-ring 0 cargo run --release -p step08-io-uring -- --connections 1000 --ring-entries 4
+}
+
 # Interop
 interop() {
     transcript interop 0 cargo run --release -p interop
@@ -553,7 +623,7 @@ mentioned_commands() {
 }
 
 # Everything, or only the sections named on the command line (for example: bash book/generate.sh chapter6 comparing).
-sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 chapter7 interop lifecycle comparing)
+sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 chapter7 chapter8 interop lifecycle comparing)
 if [ "$#" -eq 0 ]; then
     set -- "${sections[@]}"
     if [ "$mode" = check ]; then
@@ -562,7 +632,7 @@ if [ "$#" -eq 0 ]; then
 fi
 for section in "$@"; do
     case "$section" in
-        introduction | chapter[1-7] | interop | lifecycle | comparing | mentioned_commands | python_programs) "$section" ;;
+        introduction | chapter[1-8] | interop | lifecycle | comparing | mentioned_commands | python_programs) "$section" ;;
         *)
             echo "generate.sh: no section $section (${sections[*]}, mentioned_commands, python_programs)" >&2
             exit 2
