@@ -73,7 +73,7 @@ pub fn events(trace: &str) -> Vec<Event> {
         } else if text.starts_with("executor: poll") {
             push(at, Lane::Executor, "polls the task");
         } else if text == "connection 0: polled" {
-            push(at, Lane::Code, "poll: runs to the next wait");
+            push(at, Lane::Code, "poll: goes as far as it can");
         } else if text.starts_with("reactor: socket registered") {
             push(at, Lane::Reactor, "registers the socket");
             push(at, Lane::Kernel, "epoll_ctl(ADD)");

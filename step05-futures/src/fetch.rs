@@ -187,6 +187,7 @@ impl Future for Fetch {
                         // End-of-file: the response is complete; check it.
                         Ok(0) => return this.checked(),
                         Ok(n) => {
+                            trace!("connection {}: read {n} bytes", this.id);
                             this.record().received(n);
                             if let Err(e) = this.check.feed(&buf[..n]) {
                                 return this.finish(Err(e.into()));

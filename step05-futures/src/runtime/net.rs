@@ -21,6 +21,7 @@ use mio::event::Source;
 use crate::reactor::{Direction, Reactor};
 use crate::trace::trace;
 
+// ANCHOR: poll_io
 /// A socket registered with the current reactor; deregistered when dropped.
 struct Registered<S: Source> {
     /// The non-blocking socket.
@@ -31,6 +32,14 @@ struct Registered<S: Source> {
     reactor: Rc<RefCell<Reactor>>,
 }
 
+impl<S: Source> Drop for Registered<S> {
+    fn drop(&mut self) {
+        self.reactor
+            .borrow_mut()
+            .deregister(&mut self.io, self.token);
+    }
+}
+
 impl<S: Source> Registered<S> {
     /// Registers `io` with the current reactor.
     fn new(mut io: S) -> io::Result<Registered<S>> {
@@ -39,7 +48,6 @@ impl<S: Source> Registered<S> {
         Ok(Registered { io, token, reactor })
     }
 
-    // ANCHOR: poll_io
     /// Runs the non-blocking `op` when `direction` is ready, until it does not say
     /// `WouldBlock`; until then, the task waits with its waker left at the reactor.
     fn poll_io<T>(
@@ -68,14 +76,6 @@ impl<S: Source> Registered<S> {
         }
     }
     // ANCHOR_END: poll_io
-}
-
-impl<S: Source> Drop for Registered<S> {
-    fn drop(&mut self) {
-        self.reactor
-            .borrow_mut()
-            .deregister(&mut self.io, self.token);
-    }
 }
 
 /// A TCP connection of the current runtime.

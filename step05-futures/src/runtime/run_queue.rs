@@ -58,6 +58,7 @@ impl Interrupt for mio::Waker {
     }
 }
 
+// ANCHOR: task_waker
 /// What the wakers share with the loop.
 struct Shared {
     /// Ids to run, in the order they were woken.
@@ -74,7 +75,6 @@ pub struct RunQueue {
     shared: Arc<Shared>,
 }
 
-// ANCHOR: task_waker
 /// The waker of one task (or, in step 7, of one green thread).
 pub struct TaskWaker {
     /// What to run.

@@ -41,6 +41,7 @@ const SLOT_BITS: u32 = 32;
 /// How many entries a ring's submission queue holds unless asked otherwise.
 pub const DEFAULT_ENTRIES: u32 = 256;
 
+// ANCHOR: slot
 /// One operation the kernel has been handed.
 struct Slot {
     /// The generation it was started in: a completion for an older one is not for it.
@@ -54,6 +55,7 @@ struct Slot {
     /// Its future was dropped: nobody will take the result; free the slot when it arrives.
     orphaned: bool,
 }
+// ANCHOR_END: slot
 
 /// An operation started on the ring: its slot and generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
