@@ -469,6 +469,11 @@ chapter8() {
     syscalls step08-syscalls 1000 step03-select/epoll step05-futures step06-async-await step08-io-uring
     overflows step08-overflows 10000
     transcript step08-tiny-ring 0 cargo run --release -p step08-io-uring -- --connections 1000 --ring-entries 4
+    bench cargo bench -p step08-io-uring --bench ring
+    bench_table step08-nops step08-io-uring ring nops one-by-one,batched count \
+        "Median time for the whole count, on one ring (making the ring is not timed)"
+    bench_table step08-fan_out step08-io-uring ring fan_out \
+        ring,step05-join-all,step06-ours connections "Median time for the whole fan-out, no server delay"
 }
 
 # Interop

@@ -50,6 +50,10 @@ pub fn servers() -> Vec<EchoServer> {
             serve: |addr| step07_green_threads::echo::echo_server(addr, testbed::child::announce),
         },
         EchoServer {
+            name: "step08-io-uring",
+            serve: |addr| step08_io_uring::echo::echo_server(addr, testbed::child::announce),
+        },
+        EchoServer {
             name: "tokio",
             serve: |addr| step06_async_await::on_tokio::echo_server(addr, testbed::child::announce),
         },

@@ -19,6 +19,9 @@ pub fn all() -> Vec<Variant> {
         .partition(|v| v.variant != "tokio");
     variants.extend(ours);
     variants.extend(step07_green_threads::variants());
+    // Completion instead of readiness: step 5's executor over an io_uring ring (a row that says
+    // why, where io_uring is not allowed).
+    variants.extend(step08_io_uring::variants());
     // The yardstick: the same async code as step 6, on tokio (one thread), in a row of its own.
     variants.extend(tokio.into_iter().map(|v| Variant {
         step: "tokio",

@@ -92,3 +92,10 @@ impl<T: 'static> Drop for Op<T> {
     }
 }
 // ANCHOR_END: op
+
+/// An operation that does nothing (`IORING_OP_NOP`): the cost of a trip through the ring
+/// alone, for tests and benchmarks.
+pub fn nop() -> io::Result<Op<()>> {
+    // SAFETY: a no-op points to no memory.
+    unsafe { Op::start((), |_| io_uring::opcode::Nop::new().build()) }.map_err(|(e, ())| e)
+}
