@@ -598,6 +598,7 @@ mentioned_commands() {
     mentioned bench-step06-async-await 0 cargo bench -p step06-async-await
     mentioned bench-interop 0 cargo bench -p interop --bench drivers
     mentioned bench-step07-green-threads 0 cargo bench -p step07-green-threads
+    mentioned bench-step08-io-uring 0 cargo bench -p step08-io-uring
     mentioned bench-compare 0 cargo bench -p compare
     mentioned bench-testbed 0 cargo bench -p testbed
     # Chapter 7's exercise 1: a release build's fan-out fits in 16 KiB stacks.
