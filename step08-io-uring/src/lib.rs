@@ -34,6 +34,28 @@ pub mod uring;
 pub use fan_out::{FanOut, Options, fan_out, variants};
 pub use uring::{block_on, block_on_ring};
 
+/// For tests: whether io_uring can be used here. Where it cannot, says why on stderr and
+/// returns `false`, so the test can return early (skipped, with its reason), unless the
+/// environment variable `STEP08_REQUIRE_IO_URING` is set: then a missing io_uring fails the
+/// test. (CI sets it, on a machine where io_uring works, so that nothing is skipped there by
+/// accident.)
+pub fn io_uring_here(test: &str) -> bool {
+    io_uring_or_skip(test, std::env::var_os("STEP08_REQUIRE_IO_URING").is_some())
+}
+
+/// [`io_uring_here`], with `required` in place of the environment variable.
+pub fn io_uring_or_skip(test: &str, required: bool) -> bool {
+    let Some(reason) = unavailable() else {
+        return true;
+    };
+    assert!(
+        !required,
+        "{test}: io_uring is required here (STEP08_REQUIRE_IO_URING), but: {reason}"
+    );
+    eprintln!("{test}: skipped: {reason}");
+    false
+}
+
 /// Why io_uring cannot be used here, if it cannot: `None` when it can. The answer names the
 /// cause and the fix. (Containers often forbid it: Docker's default seccomp profile blocks
 /// `io_uring_setup`, and Linux 6.6 added `kernel.io_uring_disabled`.)

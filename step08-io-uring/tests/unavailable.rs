@@ -78,3 +78,19 @@ fn blocked_io_uring_exits_2_and_says_why() {
         "and the other cause: {stderr}"
     );
 }
+
+/// The tests' guard: where io_uring is forbidden (here, on one thread, by the same seccomp
+/// filter), a test is skipped with its reason; unless io_uring is required, and then it fails.
+#[test]
+fn tests_skip_only_where_io_uring_is_forbidden_and_not_required() {
+    std::thread::spawn(|| {
+        // Seccomp filters and no_new_privs apply to the calling thread only.
+        forbid_io_uring().expect("install the seccomp filter");
+        assert!(!step08_io_uring::io_uring_or_skip("forbidden", false));
+        let required =
+            std::panic::catch_unwind(|| step08_io_uring::io_uring_or_skip("forbidden", true));
+        assert!(required.is_err(), "required and forbidden: the test fails");
+    })
+    .join()
+    .unwrap();
+}

@@ -548,6 +548,9 @@ mod tests {
     /// delivered to the newcomer: the generation in its `user_data` is the old one.
     #[test]
     fn a_stale_completion_is_not_delivered_to_a_reused_slot() {
+        if !crate::io_uring_here("a_stale_completion_is_not_delivered_to_a_reused_slot") {
+            return;
+        }
         let (ring, _guard) = ring();
         let mut ring = ring.borrow_mut();
         let mut cx = Context::from_waker(Waker::noop());
@@ -582,6 +585,9 @@ mod tests {
     /// comes back.
     #[test]
     fn a_ring_nobody_turns_refuses_new_operations() {
+        if !crate::io_uring_here("a_ring_nobody_turns_refuses_new_operations") {
+            return;
+        }
         let (ring, guard) = ring();
         drop(guard);
         let mut ring = ring.borrow_mut();
