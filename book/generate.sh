@@ -463,9 +463,24 @@ overflows() {
     echo "wrote $out/$name.txt (attempt $attempt)"
 }
 
+# batches_figure NAME: the two queues of io_uring, drawn from a real traced run of step 8.
+batches_figure() {
+    local name=$1 svg
+    shrink cargo run --release -p step08-io-uring -- --connections 20 --trace
+    if ! svg=$(quiet "${cmd[@]}" | ./target/release/book-check batches \
+        --title "The two queues, in a real run of twenty connections" \
+        --caption "Drawn from: \$ ${cmd[*]} | book-check batches" \
+        --caption "on a $machine; the last three rows are the ring's drop"); then
+        fail "$name" "\`${cmd[*]} | book-check batches\` failed"
+        return 0
+    fi
+    svg_out "$name" "$svg"
+}
+
 # Chapter 8
 chapter8() {
     transcript step08-ring 0 cargo run --release -p step08-io-uring -- --timeline
+    batches_figure step08-batches
     syscalls step08-syscalls 1000 step03-select/epoll step05-futures step06-async-await step08-io-uring
     overflows step08-overflows 10000
     transcript step08-tiny-ring 0 cargo run --release -p step08-io-uring -- --connections 1000 --ring-entries 4

@@ -12,6 +12,7 @@
 //! wrong lines once the file changes, which is exactly the drift anchors prevent.
 #![forbid(unsafe_code)]
 
+pub mod batches;
 pub mod criterion_table;
 pub mod lifecycle;
 pub mod stacks;

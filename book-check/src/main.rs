@@ -14,6 +14,7 @@ fn usage() -> ExitCode {
     eprintln!(
         "usage: book-check criterion-table GROUP_DIR [--columns A,B,...] [--row-label TEXT]\n\
          \x20      book-check lifecycle [--one-wake] --title TEXT [--caption LINE]... < TRACE > SVG\n\
+         \x20      book-check batches --title TEXT [--caption LINE]... < TRACE > SVG\n\
          \x20      book-check states NAME > SVG   (NAME: step02-connection, step05-fetch)\n\
          \x20      book-check stacks > SVG"
     );
@@ -62,6 +63,31 @@ fn lifecycle(mut args: impl Iterator<Item = String>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `batches`: step 8's `--trace` output on stdin, the two queues' figure on stdout.
+fn batches(mut args: impl Iterator<Item = String>) -> ExitCode {
+    let (mut title, mut caption) = (String::new(), Vec::new());
+    while let Some(flag) = args.next() {
+        match (flag.as_str(), args.next()) {
+            ("--title", Some(text)) => title = text,
+            ("--caption", Some(line)) => caption.push(line),
+            _ => return usage(),
+        }
+    }
+    let mut trace = String::new();
+    if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut trace) {
+        eprintln!("book-check: error: reading the trace from stdin: {e}");
+        return ExitCode::from(1);
+    }
+    let found = book_check::batches::batches(&trace);
+    if found.is_empty() {
+        eprintln!("book-check: error: no ring lines on stdin (run step 8 with --trace)");
+        return ExitCode::from(1);
+    }
+    let caption: Vec<&str> = caption.iter().map(String::as_str).collect();
+    print!("{}", book_check::batches::svg(&found, &title, &caption));
+    ExitCode::SUCCESS
+}
+
 /// `states NAME`: the state-machine figure NAME on stdout.
 fn states(mut args: impl Iterator<Item = String>) -> ExitCode {
     let name = args.next().unwrap_or_default();
@@ -79,6 +105,7 @@ fn main() -> ExitCode {
     match args.next().as_deref() {
         Some("criterion-table") => {}
         Some("lifecycle") => return lifecycle(args),
+        Some("batches") => return batches(args),
         Some("states") => return states(args),
         Some("stacks") => {
             print!("{}", book_check::stacks::svg());

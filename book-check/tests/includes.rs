@@ -348,3 +348,45 @@ fn listings_are_included_never_typed() {
         typed.join("\n")
     );
 }
+
+/// The two queues' figure reads step 8's trace: each io_uring_enter and each reaping, in order,
+/// with their counts; other lines are skipped; the SVG has a bar per batch and marks the sleep.
+#[test]
+fn a_trace_becomes_the_two_queues() {
+    use book_check::batches::{Batch, batches, svg};
+    let trace = "    1.632 ms  ring: io_uring_enter hands over 41 entries and waits\n\
+                 \x20   1.700 ms  executor: poll main future\n\
+                 \x20   1.723 ms  ring: 20 completions reaped\n\
+                 not a trace line\n\
+                 \x20   1.803 ms  ring: io_uring_enter hands over 20 entries\n\
+                 \x20  53.869 ms  ring: 10 completions reaped\n";
+    let found = batches(trace);
+    assert_eq!(
+        found,
+        [
+            Batch::Enter {
+                at_ms: 1.632,
+                entries: 41,
+                waits: true
+            },
+            Batch::Reaped {
+                at_ms: 1.723,
+                completions: 20
+            },
+            Batch::Enter {
+                at_ms: 1.803,
+                entries: 20,
+                waits: false
+            },
+            Batch::Reaped {
+                at_ms: 53.869,
+                completions: 10
+            },
+        ]
+    );
+    let drawn = svg(&found, "title", &["a caption"]);
+    assert!(drawn.starts_with("<svg") && drawn.ends_with("</svg>\n"));
+    assert!(drawn.contains(">41 in, and wait<") && drawn.contains(">20 in<"));
+    assert!(drawn.contains(">10 out<"));
+    assert!(drawn.contains("52 ms: the thread sleeps in io_uring_enter"));
+}

@@ -4,6 +4,7 @@
 //! cargo run --release -p step08-io-uring -- --timeline
 //! cargo run --release -p step08-io-uring -- --connections 10000
 //! cargo run --release -p step08-io-uring -- --connections 1000 --ring-entries 8
+//! cargo run --release -p step08-io-uring -- --connections 20 --trace
 //! cargo run --release -p step08-io-uring -- echo-server --addr 127.0.0.1:8008
 //! ```
 #![forbid(unsafe_code)]
@@ -26,6 +27,10 @@ struct Cli {
     limit: Option<usize>,
     /// The ring's submission queue, in entries (a power of two). Smaller than the connections
     /// works: a full queue is handed to the kernel and filled again.
+    /// Print what goes through the ring: each io_uring_enter with the entries it hands over,
+    /// each batch of completions reaped (use with few connections).
+    #[arg(long)]
+    trace: bool,
     #[arg(long, value_name = "E", default_value_t = step08_io_uring::uring::ring::DEFAULT_ENTRIES,
           value_parser = clap::value_parser!(u32).range(1..=32768))]
     ring_entries: u32,
@@ -54,6 +59,9 @@ fn main() -> ExitCode {
         return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || {
             echo::echo_server(server.addr, testbed::child::announce)
         });
+    }
+    if cli.trace {
+        step05_futures::trace::enable();
     }
     let options = Options {
         limit: cli.limit,

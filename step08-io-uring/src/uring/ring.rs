@@ -26,6 +26,7 @@ use std::time::Duration;
 use io_uring::{IoUring, cqueue, opcode, squeue, types};
 use slab::Slab;
 use step05_futures::run_queue::{Driver, Interrupt};
+use step05_futures::trace;
 
 /// Kept by a slot until its operation completes: whatever the kernel may read or write.
 pub type Keep = Box<dyn Any>;
@@ -357,6 +358,13 @@ impl Ring {
     /// for at least one completion (no longer than `timeout`, if given).
     fn io_uring_enter(&mut self, want: usize, timeout: Option<Duration>) -> io::Result<()> {
         self.counts.enters += 1;
+        if trace::enabled() {
+            let entries = self.ring.submission().len();
+            let waits = if want > 0 { " and waits" } else { "" };
+            trace::line(format_args!(
+                "ring: io_uring_enter hands over {entries} entries{waits}"
+            ));
+        }
         let submitter = self.ring.submitter();
         let entered = match timeout {
             Some(timeout) if want > 0 => {
@@ -410,6 +418,9 @@ impl Ring {
             .map(|cqe: cqueue::Entry| (cqe.user_data(), cqe.result()))
             .collect();
         self.counts.completed += done.len() as u64;
+        if trace::enabled() && !done.is_empty() {
+            trace::line(format_args!("ring: {} completions reaped", done.len()));
+        }
         for (user_data, result) in done {
             match user_data {
                 UNWATCHED => {}
