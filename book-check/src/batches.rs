@@ -58,10 +58,11 @@ pub fn batches(trace: &str) -> Vec<Batch> {
                     waits,
                 });
             }
-        } else if let Some(count) = text.strip_suffix(" completions reaped") {
-            if let Ok(completions) = count.parse() {
-                found.push(Batch::Reaped { at_ms, completions });
-            }
+        } else if let Some(completions) = text
+            .strip_suffix(" completions reaped")
+            .and_then(|count| count.parse().ok())
+        {
+            found.push(Batch::Reaped { at_ms, completions });
         }
     }
     found
