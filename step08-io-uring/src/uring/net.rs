@@ -53,6 +53,25 @@ pub struct TcpStream {
     socket: Rc<Socket>,
 }
 
+/// Keeps a stream's socket open while it lives: what an operation written outside this module
+/// puts in what the ring keeps, so that its descriptor cannot close (and its number be reused)
+/// before the operation completes.
+#[derive(Clone)]
+pub struct KeepOpen(Rc<Socket>);
+
+impl AsRawFd for KeepOpen {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.raw()
+    }
+}
+
+impl TcpStream {
+    /// A handle that keeps the socket open (see [`KeepOpen`]).
+    pub fn keep_open(&self) -> KeepOpen {
+        KeepOpen(Rc::clone(&self.socket))
+    }
+}
+
 // ANCHOR: connect
 impl TcpStream {
     /// Connects to `addr`. Both the socket and the connect are operations of the ring: they go

@@ -65,19 +65,44 @@ impl<T: 'static> Op<T> {
     }
 }
 
-impl<T: 'static> Future for Op<T> {
-    type Output = (io::Result<u32>, T);
+impl<T: 'static> Op<T> {
+    /// The same operation, as a future that also gives the completion's flags (for example,
+    /// which provided buffer a receive used: `io_uring::cqueue::buffer_select`).
+    pub fn with_flags(self) -> WithFlags<T> {
+        WithFlags(self)
+    }
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    /// Polls for the completion: the result, the flags and what the operation was given.
+    fn poll_completion(&mut self, cx: &mut Context<'_>) -> Poll<(io::Result<u32>, u32, T)> {
         let id = self.id.expect("an Op is not polled after it is ready");
-        let (result, keep) = ready!(self.ring.borrow_mut().poll_op(id, cx));
+        let (result, flags, keep) = ready!(self.ring.borrow_mut().poll_op(id, cx));
         self.id = None;
         let keep = *keep
             .downcast::<T>()
             .expect("a slot keeps what its operation was given");
         // The kernel's convention: a count, or minus an errno.
         let result = u32::try_from(result).map_err(|_| io::Error::from_raw_os_error(-result));
-        Poll::Ready((result, keep))
+        Poll::Ready((result, flags, keep))
+    }
+}
+
+impl<T: 'static> Future for Op<T> {
+    type Output = (io::Result<u32>, T);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.poll_completion(cx)
+            .map(|(result, _flags, keep)| (result, keep))
+    }
+}
+
+/// [`Op`] whose output also carries the completion's flags (see [`Op::with_flags`]).
+pub struct WithFlags<T: 'static>(Op<T>);
+
+impl<T: 'static> Future for WithFlags<T> {
+    type Output = (io::Result<u32>, u32, T);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.poll_completion(cx)
     }
 }
 

@@ -47,8 +47,9 @@ pub const DEFAULT_ENTRIES: u32 = 256;
 struct Slot {
     /// The generation it was started in: a completion for an older one is not for it.
     generation: u32,
-    /// The result, once the completion has arrived (a count, or `-errno`).
-    result: Option<i32>,
+    /// The result, once the completion has arrived (a count, or `-errno`), and the
+    /// completion's flags (which provided buffer a receive used, for one).
+    result: Option<(i32, u32)>,
     /// The waker of the future waiting for it.
     waker: Option<Waker>,
     /// What the kernel may use until completion.
@@ -285,13 +286,13 @@ impl Ring {
     /// Has operation `id` completed? If so, its result (`-errno` for an error) and what its
     /// slot kept, and the slot is freed. If not, the waker of `cx` is kept, to be woken by its
     /// completion.
-    pub fn poll_op(&mut self, id: OpId, cx: &mut Context<'_>) -> Poll<(i32, Keep)> {
+    pub fn poll_op(&mut self, id: OpId, cx: &mut Context<'_>) -> Poll<(i32, u32, Keep)> {
         let slot = self
             .slot(id)
             .expect("an operation is polled only while it is in flight");
-        if let Some(result) = slot.result {
+        if let Some((result, flags)) = slot.result {
             let slot = self.slots.remove(id.key);
-            return Poll::Ready((result, slot.keep));
+            return Poll::Ready((result, flags, slot.keep));
         }
         match &slot.waker {
             Some(waker) if waker.will_wake(cx.waker()) => {}
@@ -412,16 +413,16 @@ impl Ring {
     /// collects the waker to wake; frees an orphan's slot (its keep goes into `to_drop`, to be
     /// dropped outside the ring's borrow); re-arms the interrupt.
     fn reap(&mut self, to_wake: &mut Vec<Waker>, to_drop: &mut Vec<Keep>) -> io::Result<()> {
-        let done: Vec<(u64, i32)> = self
+        let done: Vec<(u64, i32, u32)> = self
             .ring
             .completion()
-            .map(|cqe: cqueue::Entry| (cqe.user_data(), cqe.result()))
+            .map(|cqe: cqueue::Entry| (cqe.user_data(), cqe.result(), cqe.flags()))
             .collect();
         self.counts.completed += done.len() as u64;
         if trace::enabled() && !done.is_empty() {
             trace::line(format_args!("ring: {} completions reaped", done.len()));
         }
-        for (user_data, result) in done {
+        for (user_data, result, flags) in done {
             match user_data {
                 UNWATCHED => {}
                 INTERRUPT => {
@@ -441,7 +442,7 @@ impl Ring {
                     if slot.orphaned {
                         to_drop.push(self.slots.remove(id.key).keep);
                     } else {
-                        slot.result = Some(result);
+                        slot.result = Some((result, flags));
                         to_wake.extend(slot.waker.take());
                     }
                 }
