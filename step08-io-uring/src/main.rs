@@ -25,12 +25,12 @@ struct Cli {
     /// At most K connections in flight at a time (a semaphore).
     #[arg(long, value_name = "K", value_parser = testbed::cli::at_least_one())]
     limit: Option<usize>,
-    /// The ring's submission queue, in entries (a power of two). Smaller than the connections
-    /// works: a full queue is handed to the kernel and filled again.
     /// Print what goes through the ring: each io_uring_enter with the entries it hands over,
     /// each batch of completions reaped (use with few connections).
     #[arg(long)]
     trace: bool,
+    /// The ring's submission queue, in entries (a power of two). Smaller than the connections
+    /// works: a full queue is handed to the kernel and filled again.
     #[arg(long, value_name = "E", default_value_t = step08_io_uring::uring::ring::DEFAULT_ENTRIES,
           value_parser = clap::value_parser!(u32).range(1..=32768))]
     ring_entries: u32,

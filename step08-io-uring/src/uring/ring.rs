@@ -250,6 +250,7 @@ impl Ring {
     }
     // ANCHOR_END: start
 
+    // ANCHOR: push
     /// Puts `entry` in the submission queue; if the queue is full, first hands what it holds to
     /// the kernel (one `io_uring_enter`) to make room.
     ///
@@ -267,6 +268,7 @@ impl Ring {
             self.io_uring_enter(0, None)?;
         }
     }
+    // ANCHOR_END: push
 
     /// Arms (again) the read on the interrupt's eventfd.
     fn arm_interrupt(&mut self) -> io::Result<()> {
