@@ -60,6 +60,7 @@ pub fn batches(trace: &str) -> Vec<Batch> {
             }
         } else if let Some(completions) = text
             .strip_suffix(" completions reaped")
+            .or_else(|| text.strip_suffix(" completion reaped"))
             .and_then(|count| count.parse().ok())
         {
             found.push(Batch::Reaped { at_ms, completions });

@@ -23,7 +23,8 @@
 //! | [`uring::ring`] | the ring: submissions, completions, orphans; what the executor sleeps in |
 //! | [`uring::op`] | `Op<T>`, the one leaf future: an operation and what it keeps |
 //! | [`uring::net`] | `TcpStream`, `TcpListener` with owned buffers |
-//! | [`uring::time`] | `sleep` and `timeout`, as operations of the ring |
+//! | [`uring::time`] | `sleep` and `timeout` on the ring's timers |
+//! | [`uring::timers`] | the ring's heap of deadlines, which `turn` waits no longer than |
 #![deny(unsafe_code)]
 
 pub mod echo;

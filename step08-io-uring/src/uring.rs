@@ -5,6 +5,7 @@ pub mod net;
 pub mod op;
 pub mod ring;
 pub mod time;
+pub mod timers;
 
 use std::cell::RefCell;
 use std::future::Future;

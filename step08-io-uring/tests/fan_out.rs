@@ -25,9 +25,9 @@ fn a_hundred_connections_succeed_in_a_few_system_calls() {
         run.left_on_ring, 0,
         "every operation completed or was reaped"
     );
-    // Eight entries per connection (socket, connect, send, two receives, close, the deadline's
-    // timer and its cancel), plus the interrupt's read.
-    assert!(run.counts.submitted >= 700, "{:?}", run.counts);
+    // Six entries per connection (socket, connect, send, two receives or more, close), plus
+    // the interrupt's read.
+    assert!(run.counts.submitted >= 601, "{:?}", run.counts);
     assert!(
         run.counts.enters < 100,
         "fewer io_uring_enter calls than connections: {:?}",

@@ -21,12 +21,14 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use io_uring::{IoUring, cqueue, opcode, squeue, types};
 use slab::Slab;
 use step05_futures::run_queue::{Driver, Interrupt};
 use step05_futures::trace;
+
+use crate::uring::timers::Timers;
 
 /// Kept by a slot until its operation completes: whatever the kernel may read or write.
 pub type Keep = Box<dyn Any>;
@@ -103,6 +105,8 @@ pub struct Ring {
     interrupt_armed: bool,
     /// Set when the ring is being dropped: the interrupt is not re-armed.
     closing: bool,
+    /// The timers: deadlines `turn` waits no longer than.
+    timers: Timers,
     /// What it has counted.
     counts: Counts,
     /// How many runtimes have installed it (see [`Ring::enter`]).
@@ -165,6 +169,7 @@ impl Ring {
             interrupt_buf: Box::new(0),
             interrupt_armed: false,
             closing: false,
+            timers: Timers::default(),
             counts: Counts::default(),
             entered: 0,
         };
@@ -205,6 +210,11 @@ impl Ring {
     /// a run, nothing is left).
     pub fn live_operations(&self) -> usize {
         self.slots.len()
+    }
+
+    /// The ring's timers (step 8's `Sleep` adds and polls them).
+    pub fn timers(&mut self) -> &mut Timers {
+        &mut self.timers
     }
 
     /// How many entries the submission queue holds.
@@ -422,7 +432,9 @@ impl Ring {
             .collect();
         self.counts.completed += done.len() as u64;
         if trace::enabled() && !done.is_empty() {
-            trace::line(format_args!("ring: {} completions reaped", done.len()));
+            let n = done.len();
+            let s = if n == 1 { "" } else { "s" };
+            trace::line(format_args!("ring: {n} completion{s} reaped"));
         }
         for (user_data, result, flags) in done {
             match user_data {
@@ -465,6 +477,11 @@ impl Driver for Ring {
     /// a completion (when none is waiting already): one `io_uring_enter` for both. Then reaps
     /// every completion.
     fn turn(&mut self, timeout: Option<Duration>) -> io::Result<Vec<Waker>> {
+        // No longer than asked, nor than the nearest timer.
+        let timeout = match (timeout, self.timers.next_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let waiting = !self.ring.completion().is_empty();
         let queued = !self.ring.submission().is_empty();
         match timeout {
@@ -477,12 +494,13 @@ impl Driver for Ring {
             }
             Some(Duration::ZERO) if queued => self.io_uring_enter(0, None)?,
             Some(Duration::ZERO) => {}
-            // Submit and sleep until a completion, in one system call.
+            // Submit and sleep until a completion (or the timeout), in one system call.
             _ => self.io_uring_enter(1, timeout)?,
         }
         let mut to_wake = Vec::new();
         let mut orphans = Vec::new();
         self.reap(&mut to_wake, &mut orphans)?;
+        self.timers.fire_due(Instant::now(), &mut to_wake);
         // What the orphans kept is freed now that the kernel is done with it. (A socket among
         // it is closed by a plain close(2): the ring is busy with us.)
         drop(orphans);

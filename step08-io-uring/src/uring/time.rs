@@ -1,29 +1,33 @@
-//! Timers on the ring: a timer is one more operation (`IORING_OP_TIMEOUT`) that completes when
-//! its time is up, and `timeout` races a future against one, as step 6's does against a reactor
-//! timer.
-#![allow(unsafe_code)]
+//! Sleeping and timeouts on the ring: a `Sleep` is a timer of the ring's heap (the ring waits no
+//! longer than its nearest deadline), and `timeout` races a future against one, as step 6's
+//! does against a reactor timer.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use io_uring::{opcode, types};
+use crate::uring::ring::Ring;
+use crate::uring::timers::TimerKey;
 
-use crate::uring::op::Op;
-
+// ANCHOR: sleep
 /// A future ready at `deadline`. Like every future, it does nothing until first polled; then it
-/// starts a timeout operation on the ring. Dropped early, the operation is cancelled.
+/// adds a timer to the ring. Dropped early, it takes the timer out.
 pub struct Sleep {
     deadline: Instant,
-    op: Option<Op<types::Timespec>>,
+    timer: Option<(Rc<RefCell<Ring>>, TimerKey)>,
 }
 
 /// Ready at `deadline`.
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline, op: None }
+    Sleep {
+        deadline,
+        timer: None,
+    }
 }
 
 /// Ready after `duration`.
@@ -35,33 +39,29 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.op.is_none() {
-            let left = self.deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+        if self.timer.is_none() {
+            if Instant::now() >= self.deadline {
                 return Poll::Ready(());
             }
-            // SAFETY: the entry points to the timespec inside `keep`, which the ring holds
-            // until the timeout completes.
-            let started = unsafe {
-                Op::start(types::Timespec::from(left), |ts| {
-                    opcode::Timeout::new(ts).build()
-                })
-            };
-            match started {
-                Ok(op) => self.op = Some(op),
-                Err((e, _)) => panic!("a timer could not be started on the ring: {e}"),
-            }
+            let ring = Ring::current();
+            let key = ring.borrow_mut().timers().add(self.deadline);
+            self.timer = Some((ring, key));
         }
-        let op = self.op.as_mut().expect("started above");
-        match Pin::new(op).poll(cx) {
-            // The kernel's answer when the time is up is ETIME: that is the success here.
-            Poll::Ready((Err(e), _)) if e.raw_os_error() == Some(libc::ETIME) => Poll::Ready(()),
-            Poll::Ready((Ok(_), _)) => Poll::Ready(()),
-            Poll::Ready((Err(e), _)) => panic!("the ring's timer failed: {e}"),
-            Poll::Pending => Poll::Pending,
+        let (ring, key) = self.timer.as_ref().expect("added above");
+        ring.borrow_mut().timers().poll(*key, cx)
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some((ring, key)) = self.timer.take()
+            && let Ok(mut ring) = ring.try_borrow_mut()
+        {
+            ring.timers().remove(key);
         }
     }
 }
+// ANCHOR_END: sleep
 
 /// The deadline passed first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
