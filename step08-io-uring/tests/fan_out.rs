@@ -50,8 +50,10 @@ fn a_tiny_ring_carries_a_large_fan_out() {
     let run = fan_out(&Workload::delayed(server.addr(), 300, 20), options);
     testbed::faults::assert_all_ok(&run.results, 300, 20);
     assert_eq!(run.left_on_ring, 0);
+    // Each call hands over at most the two entries the queue holds; up to two more (the last
+    // closes) may still be queued when the counts are read, for the ring's drop to hand over.
     assert!(
-        run.counts.enters * 2 >= run.counts.submitted,
+        run.counts.enters * 2 + 2 >= run.counts.submitted,
         "at most two entries per call with a ring of two: {:?}",
         run.counts
     );
