@@ -21,27 +21,60 @@ fn usage() -> ExitCode {
     ExitCode::from(2)
 }
 
+/// What a figure drawn from a trace is given: `--title`, `--caption` lines, the switches it
+/// knows (`flags`) that were passed, and the trace on stdin. `Err` with the exit code to
+/// return when something is wrong (after saying what).
+struct FigureInput {
+    title: String,
+    caption: Vec<String>,
+    switches: Vec<String>,
+    trace: String,
+}
+
+impl FigureInput {
+    fn read(
+        mut args: impl Iterator<Item = String>,
+        flags: &[&str],
+    ) -> Result<FigureInput, ExitCode> {
+        let (mut title, mut caption, mut switches) = (String::new(), Vec::new(), Vec::new());
+        while let Some(flag) = args.next() {
+            if flags.contains(&flag.as_str()) {
+                switches.push(flag);
+                continue;
+            }
+            match (flag.as_str(), args.next()) {
+                ("--title", Some(text)) => title = text,
+                ("--caption", Some(line)) => caption.push(line),
+                _ => return Err(usage()),
+            }
+        }
+        let mut trace = String::new();
+        if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut trace) {
+            eprintln!("book-check: error: reading the trace from stdin: {e}");
+            return Err(ExitCode::from(1));
+        }
+        Ok(FigureInput {
+            title,
+            caption,
+            switches,
+            trace,
+        })
+    }
+
+    fn caption(&self) -> Vec<&str> {
+        self.caption.iter().map(String::as_str).collect()
+    }
+}
+
 /// `lifecycle`: step 5's `--trace` output on stdin, the lifecycle diagram on stdout (with
 /// `--one-wake`, only the wait for the response).
-fn lifecycle(mut args: impl Iterator<Item = String>) -> ExitCode {
-    let (mut title, mut caption, mut one_wake) = (String::new(), Vec::new(), false);
-    while let Some(flag) = args.next() {
-        if flag == "--one-wake" {
-            one_wake = true;
-            continue;
-        }
-        match (flag.as_str(), args.next()) {
-            ("--title", Some(text)) => title = text,
-            ("--caption", Some(line)) => caption.push(line),
-            _ => return usage(),
-        }
-    }
-    let mut trace = String::new();
-    if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut trace) {
-        eprintln!("book-check: error: reading the trace from stdin: {e}");
-        return ExitCode::from(1);
-    }
-    let all = book_check::lifecycle::events(&trace);
+fn lifecycle(args: impl Iterator<Item = String>) -> ExitCode {
+    let input = match FigureInput::read(args, &["--one-wake"]) {
+        Ok(input) => input,
+        Err(code) => return code,
+    };
+    let one_wake = !input.switches.is_empty();
+    let all = book_check::lifecycle::events(&input.trace);
     let events = if one_wake {
         book_check::lifecycle::one_wake(&all)
     } else {
@@ -58,33 +91,26 @@ fn lifecycle(mut args: impl Iterator<Item = String>) -> ExitCode {
         );
         return ExitCode::from(1);
     }
-    let caption: Vec<&str> = caption.iter().map(String::as_str).collect();
-    print!("{}", book_check::lifecycle::svg(events, &title, &caption));
+    let svg = book_check::lifecycle::svg(events, &input.title, &input.caption());
+    print!("{svg}");
     ExitCode::SUCCESS
 }
 
 /// `batches`: step 8's `--trace` output on stdin, the two queues' figure on stdout.
-fn batches(mut args: impl Iterator<Item = String>) -> ExitCode {
-    let (mut title, mut caption) = (String::new(), Vec::new());
-    while let Some(flag) = args.next() {
-        match (flag.as_str(), args.next()) {
-            ("--title", Some(text)) => title = text,
-            ("--caption", Some(line)) => caption.push(line),
-            _ => return usage(),
-        }
-    }
-    let mut trace = String::new();
-    if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut trace) {
-        eprintln!("book-check: error: reading the trace from stdin: {e}");
-        return ExitCode::from(1);
-    }
-    let found = book_check::batches::batches(&trace);
+fn batches(args: impl Iterator<Item = String>) -> ExitCode {
+    let input = match FigureInput::read(args, &[]) {
+        Ok(input) => input,
+        Err(code) => return code,
+    };
+    let found = book_check::batches::batches(&input.trace);
     if found.is_empty() {
         eprintln!("book-check: error: no ring lines on stdin (run step 8 with --trace)");
         return ExitCode::from(1);
     }
-    let caption: Vec<&str> = caption.iter().map(String::as_str).collect();
-    print!("{}", book_check::batches::svg(&found, &title, &caption));
+    print!(
+        "{}",
+        book_check::batches::svg(&found, &input.title, &input.caption())
+    );
     ExitCode::SUCCESS
 }
 

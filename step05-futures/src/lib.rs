@@ -34,6 +34,7 @@
 //! | [`runtime::raw_waker`] | a waker built by hand with `RawWakerVTable` (the only `unsafe` here) |
 //! | [`runtime::net`] | `TcpStream` (`connect`, `read`, `write_all`), `TcpListener` (`accept`) |
 //! | [`runtime::time`] | `Sleep` |
+//! | [`runtime::timers`] | the heap of deadlines a driver waits no longer than (the reactor's, and step 8's ring's) |
 //! | [`runtime::trace`] | `--trace`: the machinery, line by line |
 #![deny(unsafe_code)]
 
@@ -46,4 +47,4 @@ pub mod toy;
 
 pub use fan_out::variants;
 pub use runtime::executor::{JoinHandle, block_on, spawn};
-pub use runtime::{executor, net, raw_waker, reactor, run_queue, time, trace};
+pub use runtime::{executor, net, raw_waker, reactor, run_queue, time, timers, trace};

@@ -9,4 +9,5 @@ pub mod raw_waker;
 pub mod reactor;
 pub mod run_queue;
 pub mod time;
+pub mod timers;
 pub mod trace;

@@ -40,19 +40,20 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     }
 }
 
-/// The future of [`timeout`].
-pub struct Timeout<F> {
+/// The future of [`timeout`]. `S` is the deadline's timer: step 5's `Sleep` here; step 8 gives
+/// its ring's ([`Timeout::with_deadline`]).
+pub struct Timeout<F, S = Sleep> {
     /// The future, pinned where it is for as long as it lives: in a box, since an `async fn`'s
     /// future is not `Unpin`, and safe code can only pin it in place behind a pointer (tokio
     /// keeps it inline, with `unsafe` pin projection, and saves the allocation).
     future: Pin<Box<F>>,
     /// The deadline, if there is one.
-    deadline: Option<Sleep>,
+    deadline: Option<S>,
     /// For the error.
     duration: Duration,
 }
 
-impl<F: Future> Future for Timeout<F> {
+impl<F: Future, S: Future<Output = ()> + Unpin> Future for Timeout<F, S> {
     type Output = Result<F::Output, Elapsed>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -67,6 +68,18 @@ impl<F: Future> Future for Timeout<F> {
     }
 }
 // ANCHOR_END: timeout
+
+impl<F, S> Timeout<F, S> {
+    /// `future` with `deadline` (a timer of any runtime, ready when the time is up; `None`: no
+    /// deadline), reported as `Elapsed(duration)` if it comes first.
+    pub fn with_deadline(future: F, deadline: Option<S>, duration: Duration) -> Timeout<F, S> {
+        Timeout {
+            future: Box::pin(future),
+            deadline,
+            duration,
+        }
+    }
+}
 
 /// The three-line `async fn` version of [`timeout`], kept for the example `future_sizes`: it
 /// works, and its future holds `future` twice.

@@ -23,8 +23,7 @@
 //! | [`uring::ring`] | the ring: submissions, completions, orphans; what the executor sleeps in |
 //! | [`uring::op`] | `Op<T>`, the one leaf future: an operation and what it keeps |
 //! | [`uring::net`] | `TcpStream`, `TcpListener` with owned buffers |
-//! | [`uring::time`] | `sleep` and `timeout` on the ring's timers |
-//! | [`uring::timers`] | the ring's heap of deadlines, which `turn` waits no longer than |
+//! | [`uring::time`] | `sleep` and `timeout` on the ring's timers (step 5's `Timers`) |
 #![deny(unsafe_code)]
 
 pub mod echo;

@@ -5,7 +5,6 @@ pub mod net;
 pub mod op;
 pub mod ring;
 pub mod time;
-pub mod timers;
 
 use std::cell::RefCell;
 use std::future::Future;

@@ -17,8 +17,6 @@
 //! then wait for a wake that already happened, forever: a lost wakeup.
 
 use std::cell::RefCell;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::io;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -30,6 +28,8 @@ use mio::{Events, Interest, Token};
 use slab::Slab;
 
 use crate::run_queue::{Driver, Interrupt};
+pub use crate::runtime::timers::TimerKey;
+use crate::runtime::timers::Timers;
 use crate::trace::trace;
 
 /// The token of mio's cross-thread waker: a wake from another thread interrupts `poll`.
@@ -87,21 +87,6 @@ struct Registration {
     directions: [Readiness; 2],
 }
 
-/// A timer: who to wake, and whether it has fired.
-#[derive(Debug)]
-struct Timer {
-    /// Its generation, part of its key.
-    generation: u32,
-    /// The sleeping future's waker.
-    waker: Option<Waker>,
-    /// Set when the deadline has passed.
-    fired: bool,
-}
-
-/// A registered timer's identity: slab key and generation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimerKey(usize, u32);
-
 /// The reactor. One per runtime, shared (`Rc<RefCell<_>>`) by the runtime and every I/O object
 /// and timer created in it.
 pub struct Reactor {
@@ -112,12 +97,7 @@ pub struct Reactor {
     /// Registered sockets.
     registrations: Slab<Registration>,
     /// Pending timers.
-    timers: Slab<Timer>,
-    /// (deadline, timer key, generation), earliest first; entries of removed timers are
-    /// skipped when they come up. (So a cancelled timer's entry stays until its deadline: fine
-    /// for a fan-out, costly for a server cancelling many long timeouts a second, which is why
-    /// production runtimes use timer wheels.)
-    deadlines: BinaryHeap<Reverse<(Instant, usize, u32)>>,
+    timers: Timers,
     /// The next generation to hand out.
     next_generation: u32,
     /// Wakes `poll` from another thread.
@@ -166,8 +146,7 @@ impl Reactor {
             poll,
             events: Events::with_capacity(1024),
             registrations: Slab::new(),
-            timers: Slab::new(),
-            deadlines: BinaryHeap::new(),
+            timers: Timers::default(),
             next_generation: 0,
             waker,
             entered: 0,
@@ -254,12 +233,7 @@ impl Reactor {
             .flat_map(|(_, r)| &r.directions)
             .filter(|d| d.waker.is_some())
             .count();
-        sockets
-            + self
-                .timers
-                .iter()
-                .filter(|(_, t)| t.waker.is_some())
-                .count()
+        sockets + self.timers.waiting()
     }
 
     /// How many timers are pending.
@@ -334,13 +308,7 @@ impl Reactor {
     /// Adds a timer for `deadline`.
     pub fn add_timer(&mut self, deadline: Instant) -> TimerKey {
         let generation = self.generation();
-        let key = self.timers.insert(Timer {
-            generation,
-            waker: None,
-            fired: false,
-        });
-        self.deadlines.push(Reverse((deadline, key, generation)));
-        TimerKey(key, generation)
+        self.timers.add(deadline, generation)
     }
 
     /// Has the timer fired? If not, keeps the waker of `cx`. Panics if the reactor's runtime
@@ -351,47 +319,12 @@ impl Reactor {
             "a timer of a runtime that has ended: it was first polled inside a block_on that has \
              returned, and nobody turns that reactor any more"
         );
-        match self
-            .timers
-            .get_mut(timer.0)
-            .filter(|t| t.generation == timer.1)
-        {
-            Some(t) if t.fired => Poll::Ready(()),
-            Some(t) => {
-                match &t.waker {
-                    Some(waker) if waker.will_wake(cx.waker()) => {}
-                    _ => t.waker = Some(cx.waker().clone()),
-                }
-                Poll::Pending
-            }
-            None => Poll::Ready(()),
-        }
+        self.timers.poll(timer, cx)
     }
 
     /// Removes a timer (fired or not).
     pub fn remove_timer(&mut self, timer: TimerKey) {
-        if self
-            .timers
-            .get(timer.0)
-            .is_some_and(|t| t.generation == timer.1)
-        {
-            self.timers.remove(timer.0);
-        }
-    }
-
-    /// How long until the earliest pending timer, if there is one.
-    fn next_timeout(&mut self) -> Option<Duration> {
-        while let Some(Reverse((deadline, key, generation))) = self.deadlines.peek() {
-            let pending = self
-                .timers
-                .get(*key)
-                .is_some_and(|t| t.generation == *generation && !t.fired);
-            if pending {
-                return Some(deadline.saturating_duration_since(Instant::now()));
-            }
-            self.deadlines.pop();
-        }
-        None
+        self.timers.remove(timer);
     }
 
     // ANCHOR: turn
@@ -399,7 +332,7 @@ impl Reactor {
     /// what is ready, and returns the wakers to wake. The caller wakes them once the reactor
     /// is no longer borrowed: waking runs code of the runtime, which may need the reactor.
     pub fn turn(&mut self, timeout: Option<Duration>) -> io::Result<Vec<Waker>> {
-        let timeout = match (timeout, self.next_timeout()) {
+        let timeout = match (timeout, self.timers.next_timeout()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -417,7 +350,7 @@ impl Reactor {
         }
         let mut to_wake = Vec::new();
         self.mark_ready(&mut to_wake);
-        self.fire_timers(Instant::now(), &mut to_wake);
+        self.timers.fire_due(Instant::now(), &mut to_wake);
         Ok(to_wake)
     }
 
@@ -456,27 +389,6 @@ impl Reactor {
                         );
                         to_wake.push(waker);
                     }
-                }
-            }
-        }
-    }
-
-    /// Marks every timer due by `now` fired, and takes its waker.
-    fn fire_timers(&mut self, now: Instant, to_wake: &mut Vec<Waker>) {
-        while let Some(Reverse((deadline, key, generation))) = self.deadlines.peek().copied() {
-            if deadline > now {
-                break;
-            }
-            self.deadlines.pop();
-            if let Some(timer) = self
-                .timers
-                .get_mut(key)
-                .filter(|t| t.generation == generation)
-            {
-                timer.fired = true;
-                if let Some(waker) = timer.waker.take() {
-                    trace!("reactor: timer {key} fired: wake");
-                    to_wake.push(waker);
                 }
             }
         }

@@ -28,7 +28,7 @@ use slab::Slab;
 use step05_futures::run_queue::{Driver, Interrupt};
 use step05_futures::trace;
 
-use crate::uring::timers::Timers;
+use step05_futures::timers::{TimerKey, Timers};
 
 /// Kept by a slot until its operation completes: whatever the kernel may read or write.
 pub type Keep = Box<dyn Any>;
@@ -212,9 +212,17 @@ impl Ring {
         self.slots.len()
     }
 
-    /// The ring's timers (step 8's `Sleep` adds and polls them).
+    /// The ring's timers (step 8's `Sleep` polls and removes them): step 5's heap of deadlines,
+    /// which `turn` waits no longer than. A timer costs no entry on the ring.
     pub fn timers(&mut self) -> &mut Timers {
         &mut self.timers
+    }
+
+    /// Adds a timer for `deadline`.
+    pub fn add_timer(&mut self, deadline: Instant) -> TimerKey {
+        let generation = self.next_generation;
+        self.next_generation = self.next_generation.wrapping_add(1);
+        self.timers.add(deadline, generation)
     }
 
     /// How many entries the submission queue holds.

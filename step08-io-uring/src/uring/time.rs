@@ -3,16 +3,15 @@
 //! does against a reactor timer.
 
 use std::cell::RefCell;
-use std::fmt;
 use std::future::Future;
-use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::uring::ring::Ring;
-use crate::uring::timers::TimerKey;
+use step05_futures::timers::TimerKey;
+pub use step06_async_await::timeout::{Elapsed, Timeout};
 
 // ANCHOR: sleep
 /// A future ready at `deadline`. Like every future, it does nothing until first polled; then it
@@ -44,7 +43,7 @@ impl Future for Sleep {
                 return Poll::Ready(());
             }
             let ring = Ring::current();
-            let key = ring.borrow_mut().timers().add(self.deadline);
+            let key = ring.borrow_mut().add_timer(self.deadline);
             self.timer = Some((ring, key));
         }
         let (ring, key) = self.timer.as_ref().expect("added above");
@@ -63,52 +62,10 @@ impl Drop for Sleep {
 }
 // ANCHOR_END: sleep
 
-/// The deadline passed first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Elapsed(pub Duration);
-
-impl fmt::Display for Elapsed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "timed out after {} ms", self.0.as_millis())
-    }
-}
-
-impl std::error::Error for Elapsed {}
-
-impl From<Elapsed> for io::Error {
-    fn from(elapsed: Elapsed) -> io::Error {
-        io::Error::new(io::ErrorKind::TimedOut, elapsed)
-    }
-}
-
-/// Runs `future` for at most `duration`; if the time runs out first, the future is dropped,
-/// and with it every operation it had in flight (orphaned on the ring, and cancelled).
-pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    Timeout {
-        future: Box::pin(future),
-        deadline: Instant::now().checked_add(duration).map(sleep_until),
-        duration,
-    }
-}
-
-/// The future of [`timeout`]: step 6's, with the ring's `Sleep`.
-pub struct Timeout<F> {
-    future: Pin<Box<F>>,
-    deadline: Option<Sleep>,
-    duration: Duration,
-}
-
-impl<F: Future> Future for Timeout<F> {
-    type Output = Result<F::Output, Elapsed>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Poll::Ready(output) = self.future.as_mut().poll(cx) {
-            return Poll::Ready(Ok(output));
-        }
-        let duration = self.duration;
-        match self.deadline.as_mut() {
-            Some(deadline) => Pin::new(deadline).poll(cx).map(|()| Err(Elapsed(duration))),
-            None => Poll::Pending,
-        }
-    }
+/// Runs `future` for at most `duration`: step 6's `timeout`, with the ring's `Sleep` as its
+/// deadline. If the time runs out first, the future is dropped, and with it every operation it
+/// had in flight (orphaned on the ring, and cancelled).
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F, Sleep> {
+    let deadline = Instant::now().checked_add(duration).map(sleep_until);
+    Timeout::with_deadline(future, deadline, duration)
 }

@@ -1,8 +1,6 @@
-//! The ring's timers: a heap of deadlines, as step 5's reactor keeps. A timer costs no entry on
-//! the ring: `turn` waits no longer than the nearest deadline (`io_uring_enter` takes a
-//! timeout), and fires what is due when it wakes. (A first version made every timer an
-//! operation, `IORING_OP_TIMEOUT`: each connection's deadline then cost two entries, the timer
-//! and its cancel, and about a quarter more CPU per connection. Chapter 8 tells the story.)
+//! Timers: a heap of deadlines, which a driver waits no longer than, and fires when it wakes.
+//! Step 5's reactor keeps one; so does step 8's ring (a timer there costs no entry on the
+//! ring).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -11,30 +9,39 @@ use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-/// A timer: its slot and generation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimerKey(usize, u64);
+use crate::trace::trace;
 
-/// One timer.
+/// A timer: who to wake, and whether it has fired.
+#[derive(Debug)]
 struct Timer {
-    generation: u64,
+    /// Its generation, part of its key.
+    generation: u32,
+    /// The sleeping future's waker.
     waker: Option<Waker>,
+    /// Set when the deadline has passed.
     fired: bool,
 }
 
-/// The timers of a ring.
-#[derive(Default)]
+/// A timer's identity: slab key and generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimerKey(usize, u32);
+
+/// The pending timers of one driver.
+#[derive(Debug, Default)]
 pub struct Timers {
+    /// Pending timers.
     timers: Slab<Timer>,
-    deadlines: BinaryHeap<Reverse<(Instant, usize, u64)>>,
-    next_generation: u64,
+    /// (deadline, timer key, generation), earliest first; entries of removed timers are
+    /// skipped when they come up. (So a cancelled timer's entry stays until its deadline: fine
+    /// for a fan-out, costly for a server cancelling many long timeouts a second, which is why
+    /// production runtimes use timer wheels.)
+    deadlines: BinaryHeap<Reverse<(Instant, usize, u32)>>,
 }
 
 impl Timers {
-    /// Adds a timer for `deadline`.
-    pub fn add(&mut self, deadline: Instant) -> TimerKey {
-        let generation = self.next_generation;
-        self.next_generation += 1;
+    /// Adds a timer for `deadline`, under `generation` (the driver's counter, so that a key of
+    /// an earlier timer in the same slot is stale).
+    pub fn add(&mut self, deadline: Instant, generation: u32) -> TimerKey {
         let key = self.timers.insert(Timer {
             generation,
             waker: None,
@@ -74,7 +81,7 @@ impl Timers {
         }
     }
 
-    /// How long until the nearest pending timer, if there is one.
+    /// How long until the earliest pending timer, if there is one.
     pub fn next_timeout(&mut self) -> Option<Duration> {
         while let Some(Reverse((deadline, key, generation))) = self.deadlines.peek() {
             let pending = self
@@ -102,18 +109,29 @@ impl Timers {
                 .filter(|t| t.generation == generation)
             {
                 timer.fired = true;
-                to_wake.extend(timer.waker.take());
+                if let Some(waker) = timer.waker.take() {
+                    trace!("timers: timer {key} fired: hand back its waker");
+                    to_wake.push(waker);
+                }
             }
         }
     }
 
-    /// How many timers exist (for tests).
+    /// How many timers are pending.
     pub fn len(&self) -> usize {
         self.timers.len()
     }
 
-    /// Whether there are none.
+    /// Whether none is.
     pub fn is_empty(&self) -> bool {
         self.timers.is_empty()
+    }
+
+    /// How many timers have a waker waiting.
+    pub fn waiting(&self) -> usize {
+        self.timers
+            .iter()
+            .filter(|(_, t)| t.waker.is_some())
+            .count()
     }
 }
