@@ -157,12 +157,21 @@ fn runtime() -> io::Result<tokio::runtime::Runtime> {
 /// Runs the fan-out on tokio.
 pub fn fan_out(workload: &Workload, options: Options) -> FanOut {
     match runtime() {
-        Ok(runtime) => runtime.block_on(run(workload, options)),
+        Ok(runtime) => fan_out_on(&runtime, workload, options),
         Err(e) => FanOut {
             results: workload.all_failed(&FetchError::Setup(format!("cannot start tokio: {e}"))),
             blocked: None,
         },
     }
+}
+
+/// Runs the fan-out on `runtime`, any tokio runtime (step 9 gives a multi-threaded one).
+pub fn fan_out_on(
+    runtime: &tokio::runtime::Runtime,
+    workload: &Workload,
+    options: Options,
+) -> FanOut {
+    runtime.block_on(run(workload, options))
 }
 
 // ANCHOR: echo
@@ -201,7 +210,16 @@ pub fn echo_server(
     addr: SocketAddr,
     announce: impl FnOnce(SocketAddr) -> io::Result<()>,
 ) -> io::Result<()> {
-    runtime()?.block_on(async move {
+    echo_server_on(&runtime()?, addr, announce)
+}
+
+/// The echo server on `runtime`, any tokio runtime.
+pub fn echo_server_on(
+    runtime: &tokio::runtime::Runtime,
+    addr: SocketAddr,
+    announce: impl FnOnce(SocketAddr) -> io::Result<()>,
+) -> io::Result<()> {
+    runtime.block_on(async move {
         let listener = TcpListener::from_std(testbed::server::listen(addr, 8192)?)?;
         announce(listener.local_addr()?)?;
         serve(listener).await;

@@ -1,0 +1,51 @@
+//! The same fan-out and echo server on tokio's multi-threaded runtime, with as many workers as
+//! ours: step 6's tokio code (`step06_async_await::on_tokio`), on a `multi_thread` runtime in
+//! place of a `current_thread` one. Not a line of the async code changes: it was `Send`
+//! already, because tokio's `spawn` always asks for it.
+
+use std::io;
+use std::net::SocketAddr;
+
+use step06_async_await::on_tokio;
+use testbed::{FetchError, Workload};
+
+use crate::fan_out::{FanOut, Options, Report, workers};
+
+// ANCHOR: runtime
+/// tokio's work-stealing runtime with `workers` worker threads.
+fn runtime(workers: usize) -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+}
+// ANCHOR_END: runtime
+
+/// Runs the fan-out on tokio's multi-threaded runtime. (`no_budget` has no tokio
+/// counterpart: tokio's budget is always on.)
+pub fn fan_out(workload: &Workload, options: Options) -> Report {
+    let step6 = step06_async_await::Options {
+        limit: options.limit,
+        block: options.block,
+    };
+    let fan_out = match runtime(workers(&options)) {
+        Ok(runtime) => on_tokio::fan_out_on(&runtime, workload, step6),
+        Err(e) => FanOut {
+            results: workload.all_failed(&FetchError::Setup(format!("cannot start tokio: {e}"))),
+            blocked: None,
+        },
+    };
+    Report {
+        fan_out,
+        stats: None,
+    }
+}
+
+/// The echo server on tokio's multi-threaded runtime with `workers` workers.
+pub fn echo_server(
+    workers: usize,
+    addr: SocketAddr,
+    announce: impl FnOnce(SocketAddr) -> io::Result<()>,
+) -> io::Result<()> {
+    on_tokio::echo_server_on(&runtime(workers)?, addr, announce)
+}
