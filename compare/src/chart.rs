@@ -168,6 +168,8 @@ mod tests {
             done_ms: done,
             bytes: 0,
             error: None,
+            started_on: None,
+            finished_on: None,
         }
     }
 

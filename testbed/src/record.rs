@@ -5,6 +5,7 @@
 //! turns it into a [`ConnectionResult`] with [`ConnectionRecord::finish`]. The result is what
 //! the run report, the timeline and the tests see.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io;
 use std::time::{Duration, Instant};
@@ -65,8 +66,35 @@ pub struct ConnectionResult {
     /// Why it failed; `None` when `ok`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// On a multi-threaded runtime (step 9): the worker thread its record was started on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_on: Option<u16>,
+    /// On a multi-threaded runtime: the worker thread that finished it (another one than
+    /// `started_on` if its task was stolen, or woken onto another worker, meanwhile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_on: Option<u16>,
 }
 // ANCHOR_END: connection_result
+
+thread_local! {
+    /// Which worker of a multi-threaded runtime this thread is, if it is one.
+    static WORKER: Cell<Option<u16>> = const { Cell::new(None) };
+}
+
+/// Tells the records made on this thread which worker thread of a multi-threaded runtime it
+/// is (step 9's workers call it when they start; its tokio side does through tokio's
+/// `on_thread_start`). Records note it when they start and when they finish, so that the
+/// timeline can show which worker ran which connection.
+/// (Numbers past 65,535 are kept as 65,535: a record stays small.)
+pub fn set_worker(worker: Option<usize>) {
+    let worker = worker.map(|n| u16::try_from(n).unwrap_or(u16::MAX));
+    WORKER.with(|current| current.set(worker));
+}
+
+/// The worker this thread is, if [`set_worker`] said so.
+pub fn current_worker() -> Option<u16> {
+    WORKER.try_with(Cell::get).ok().flatten()
+}
 
 impl ConnectionResult {
     /// A connection that failed before it started, for a step that could not even begin it
@@ -83,6 +111,8 @@ impl ConnectionResult {
             done_ms: now,
             bytes: 0,
             error: Some(error.to_string()),
+            started_on: current_worker(),
+            finished_on: current_worker(),
         }
     }
 }
@@ -220,6 +250,8 @@ pub struct ConnectionRecord {
     first_byte: Option<Instant>,
     /// Response bytes so far.
     bytes: u64,
+    /// The worker thread it started on, on a multi-threaded runtime.
+    started_on: Option<u16>,
 }
 // ANCHOR_END: connection_record
 
@@ -235,6 +267,7 @@ impl ConnectionRecord {
             written: None,
             first_byte: None,
             bytes: 0,
+            started_on: current_worker(),
         }
     }
 
@@ -305,6 +338,8 @@ impl ConnectionRecord {
             done_ms: self.clock.elapsed_ms(),
             bytes: self.bytes,
             error: outcome.err().map(|e| e.to_string()),
+            started_on: self.started_on,
+            finished_on: current_worker(),
         }
     }
 }

@@ -226,6 +226,8 @@ mod tests {
             done_ms: 1.0,
             bytes: 0,
             error: error.map(str::to_string),
+            started_on: None,
+            finished_on: None,
         }
     }
 

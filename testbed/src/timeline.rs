@@ -78,11 +78,80 @@ enum Cell {
     Failed,
 }
 
+/// Which worker thread ran a row's connections, on a multi-threaded runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Worker {
+    /// All of them started and finished on this worker.
+    One(usize),
+    /// One connection, started on the first and finished on the second (stolen, or woken
+    /// onto another worker).
+    Moved(usize, usize),
+    /// Several connections, not all on the same worker.
+    Mixed,
+}
+
+impl Worker {
+    /// The row's worker, from its connections' records; `None` if no record names one.
+    fn of(group: &[&ConnectionResult]) -> Option<Worker> {
+        let pairs: Vec<(Option<usize>, Option<usize>)> = group
+            .iter()
+            .map(|r| {
+                (
+                    r.started_on.map(usize::from),
+                    r.finished_on.map(usize::from),
+                )
+            })
+            .collect();
+        match pairs.as_slice() {
+            [(None, None)] => None,
+            [(started, finished)] => {
+                let (started, finished) = (started.or(*finished)?, finished.or(*started)?);
+                Some(if started == finished {
+                    Worker::One(finished)
+                } else {
+                    Worker::Moved(started, finished)
+                })
+            }
+            _ if pairs.iter().all(|p| *p == (None, None)) => None,
+            _ => {
+                let first = pairs[0];
+                let same = pairs.iter().all(|p| *p == first && p.0 == p.1);
+                Some(match (same, first.1) {
+                    (true, Some(worker)) => Worker::One(worker),
+                    _ => Worker::Mixed,
+                })
+            }
+        }
+    }
+
+    /// As the ASCII timeline writes it: `w1`, `w0>1`, `w*`.
+    fn label(self) -> String {
+        match self {
+            Worker::One(w) => format!("w{w}"),
+            Worker::Moved(from, to) => format!("w{from}>{to}"),
+            Worker::Mixed => "w*".into(),
+        }
+    }
+
+    /// The colour of its mark in the SVG timeline: the finishing worker's.
+    fn colour(self) -> &'static str {
+        const COLOURS: [&str; 6] = [
+            "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d",
+        ];
+        match self {
+            Worker::One(w) | Worker::Moved(_, w) => COLOURS[w % COLOURS.len()],
+            Worker::Mixed => "#999999",
+        }
+    }
+}
+
 /// The drawing, before it becomes text or SVG.
 #[derive(Debug)]
 struct Grid {
     /// One entry per row: the label and the cells.
     rows: Vec<(String, Vec<Cell>)>,
+    /// One entry per row: its worker, on a multi-threaded runtime.
+    workers: Vec<Option<Worker>>,
     /// The time the last column ends at, in ms.
     span_ms: f64,
     /// How many connections share a row.
@@ -117,6 +186,7 @@ impl Grid {
         let per_row = sorted.len().div_ceil(max_rows.max(1)).max(1);
         let column_ms = span_ms / columns as f64;
         let column_of = |ms: f64| ((ms / column_ms) as usize).min(columns - 1);
+        let workers = sorted.chunks(per_row).map(Worker::of).collect();
         let rows = sorted
             .chunks(per_row)
             .map(|group| {
@@ -166,6 +236,7 @@ impl Grid {
             .collect();
         Grid {
             rows,
+            workers,
             span_ms,
             per_row,
         }
@@ -192,13 +263,33 @@ pub fn ascii(results: &[ConnectionResult], width: usize) -> String {
         let _ = write!(out, "; compressed to {} connections per row", grid.per_row);
     }
     out.push('\n');
-    let label_width = grid
+    // On a multi-threaded runtime, each label says which worker ran the row, in a column.
+    let id_width = grid
         .rows
         .iter()
         .map(|(label, _)| label.len())
         .max()
         .unwrap_or(0);
-    for (label, cells) in &grid.rows {
+    let worker_width = grid
+        .workers
+        .iter()
+        .flatten()
+        .map(|worker| worker.label().len())
+        .max();
+    let labels: Vec<String> = grid
+        .rows
+        .iter()
+        .zip(&grid.workers)
+        .map(|((label, _), worker)| match worker_width {
+            Some(width) => {
+                let worker = worker.map(Worker::label).unwrap_or_default();
+                format!("{label:>id_width$} {worker:<width$}")
+            }
+            None => label.clone(),
+        })
+        .collect();
+    let label_width = labels.iter().map(String::len).max().unwrap_or(0);
+    for (label, (_, cells)) in labels.iter().zip(&grid.rows) {
         let bar: String = cells
             .iter()
             .map(|cell| match cell {
@@ -217,6 +308,12 @@ pub fn ascii(results: &[ConnectionResult], width: usize) -> String {
         Phase::Waiting.ascii(),
         Phase::Receiving.ascii()
     );
+    if grid.workers.iter().any(Option::is_some) {
+        let _ = writeln!(
+            out,
+            "workers: wN ran on worker N; wA>B started on A, finished on B; w* a mix"
+        );
+    }
     out
 }
 
@@ -261,16 +358,24 @@ pub fn svg(results: &[ConnectionResult], title: &str) -> String {
     let top = 40 + 14 * notes.len();
     let row_height = if grid.rows.len() <= 30 { 14 } else { 6 };
     let plot_height = grid.rows.len() * row_height;
-    let (width, height) = (LEFT + COLUMNS + 20, top + plot_height + 60);
+    let marks = grid.workers.iter().any(Option::is_some);
+    let legend_rows = if marks { 80 } else { 60 };
+    let (width, height) = (LEFT + COLUMNS + 20, top + plot_height + legend_rows);
     let mut svg = Svg::new(width, height, 11);
     svg.text(LEFT, 20, r#"font-size="13""#, &heading);
     for (i, note) in notes.iter().enumerate() {
         svg.text(LEFT, 34 + 14 * i, r##"fill="#555""##, note);
     }
-    for (i, (label, cells)) in grid.rows.iter().enumerate() {
+    for (i, ((label, cells), worker)) in grid.rows.iter().zip(&grid.workers).enumerate() {
         let y = top + i * row_height;
         if grid.rows.len() <= 30 || i % 10 == 0 {
-            svg.text(LEFT - 6, y + row_height - 2, r#"text-anchor="end""#, label);
+            let x = if marks { LEFT - 14 } else { LEFT - 6 };
+            svg.text(x, y + row_height - 2, r#"text-anchor="end""#, label);
+        }
+        // On a multi-threaded runtime: a mark in the colour of the worker that finished it.
+        if let Some(worker) = worker {
+            let fill = format!(r#"fill="{}""#, worker.colour());
+            svg.rect(LEFT - 10, y + 1, 7, row_height - 2, &fill);
         }
         // Merge runs of equal cells into one rectangle each.
         let mut c = 0;
@@ -322,6 +427,31 @@ pub fn svg(results: &[ConnectionResult], title: &str) -> String {
         svg.text(x + 14, legend_y, "", name);
         x += 20 + name.len() * 6;
     }
+    if marks {
+        let mut workers: Vec<Worker> = grid.workers.iter().flatten().copied().collect();
+        workers.sort_by_key(|w| match w {
+            Worker::One(n) | Worker::Moved(_, n) => *n,
+            Worker::Mixed => usize::MAX,
+        });
+        let mut shown: Vec<(&str, String)> = Vec::new();
+        for worker in workers {
+            let name = match worker {
+                Worker::One(n) | Worker::Moved(_, n) => format!("worker {n}"),
+                Worker::Mixed => "mixed".to_string(),
+            };
+            if !shown.iter().any(|(_, s)| *s == name) {
+                shown.push((worker.colour(), name));
+            }
+        }
+        let mut x = LEFT;
+        svg.text(x, legend_y + 18, "", "finished on:");
+        x += 80;
+        for (colour, name) in shown {
+            svg.rect(x, legend_y + 9, 10, 10, &format!(r#"fill="{colour}""#));
+            svg.text(x + 14, legend_y + 18, "", &name);
+            x += 20 + name.len() * 6;
+        }
+    }
     svg.finish()
 }
 
@@ -341,6 +471,8 @@ mod tests {
             done_ms: start + wait + 1.0,
             bytes: 10,
             error: None,
+            started_on: None,
+            finished_on: None,
         }
     }
 
@@ -401,5 +533,30 @@ mod tests {
                 && image.contains("a &lt;test&gt;")
                 && image.contains("#d33c3c")
         );
+    }
+
+    /// On a multi-threaded runtime each row says which worker ran it, and a connection that
+    /// moved says from where to where; without workers, nothing changes.
+    #[test]
+    fn workers_are_shown_when_the_records_name_them() {
+        let plain = ascii(&[conn(0, 0.0, 10.0)], 20);
+        assert!(!plain.contains("w0") && !plain.contains("workers:"));
+        let mut results = vec![conn(0, 0.0, 10.0), conn(1, 0.0, 10.0), conn(2, 0.0, 10.0)];
+        (results[0].started_on, results[0].finished_on) = (Some(0), Some(0));
+        (results[1].started_on, results[1].finished_on) = (Some(1), Some(1));
+        (results[2].started_on, results[2].finished_on) = (Some(0), Some(1));
+        let drawing = ascii(&results, 20);
+        let labels: Vec<&str> = bars(&drawing)
+            .iter()
+            .map(|line| line.split('|').next().unwrap().trim())
+            .collect();
+        assert_eq!(labels, ["#0 w0", "#1 w1", "#2 w0>1"], "{drawing}");
+        assert!(
+            drawing.contains("#0 w0   |"),
+            "the workers are a column:\n{drawing}"
+        );
+        assert!(drawing.contains("workers: wN ran on worker N"));
+        let image = svg(&results, "workers");
+        assert!(image.contains("worker 0") && image.contains("worker 1"));
     }
 }
