@@ -30,7 +30,7 @@ pub struct EchoServer {
 }
 
 // ANCHOR: echo_servers
-/// Every echo server there is. Steps 4 to 7 add theirs here.
+/// Every echo server there is. Steps 4 to 9 add theirs here.
 pub fn servers() -> Vec<EchoServer> {
     vec![
         EchoServer {
@@ -54,12 +54,37 @@ pub fn servers() -> Vec<EchoServer> {
             serve: |addr| step08_io_uring::echo::echo_server(addr, testbed::child::announce),
         },
         EchoServer {
+            name: "step09-work-stealing",
+            serve: |addr| step09_echo(addr, "ours"),
+        },
+        EchoServer {
+            name: "tokio-multi-thread",
+            serve: |addr| step09_echo(addr, "tokio"),
+        },
+        EchoServer {
             name: "tokio",
             serve: |addr| step06_async_await::on_tokio::echo_server(addr, testbed::child::announce),
         },
     ]
 }
 // ANCHOR_END: echo_servers
+
+/// Step 9's echo server on `runtime` (ours or tokio's multi_thread), one worker per core.
+fn step09_echo(addr: SocketAddr, runtime: &str) -> io::Result<()> {
+    use step09_work_stealing::{Options, fan_out::workers, runtime::budget::BUDGET};
+    let workers = workers(&Options::default());
+    match runtime {
+        "tokio" => {
+            step09_work_stealing::on_tokio::echo_server(workers, addr, testbed::child::announce)
+        }
+        _ => step09_work_stealing::echo::echo_server(
+            workers,
+            Some(BUDGET),
+            addr,
+            testbed::child::announce,
+        ),
+    }
+}
 
 /// Step 4's echo server: Twisted's echo protocol on the callback loop.
 fn step04_echo(addr: SocketAddr) -> io::Result<()> {

@@ -22,6 +22,9 @@ pub fn all() -> Vec<Variant> {
     // Completion instead of readiness: step 5's executor over an io_uring ring (a row that says
     // why, where io_uring is not allowed).
     variants.extend(step08_io_uring::variants());
+    // Every core: step 6's async code on our work-stealing runtime, and on tokio's
+    // multi_thread runtime with as many workers.
+    variants.extend(step09_work_stealing::variants());
     // The yardstick: the same async code as step 6, on tokio (one thread), in a row of its own.
     variants.extend(tokio.into_iter().map(|v| Variant {
         step: "tokio",

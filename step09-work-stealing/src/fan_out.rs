@@ -9,8 +9,10 @@ use step06_async_await::blocking::spawn_blocking;
 use testbed::{ConnectionRecord, Outcome, RunClock, Variant, Workload};
 
 use crate::fetch::fetch;
+use crate::greedy;
+use crate::runtime::budget::BUDGET;
 use crate::runtime::time::sleep;
-use crate::runtime::{Runtime, Stats, budget, spawn};
+use crate::runtime::{Runtime, Stats, spawn};
 use crate::sync::Semaphore;
 
 pub use step06_async_await::{Blocking, FanOut};
@@ -24,8 +26,12 @@ pub struct Options {
     pub block: Option<Blocking>,
     /// Worker threads; `None`: one per core.
     pub workers: Option<usize>,
-    /// Turn the cooperative budget off (to see what it is for).
-    pub no_budget: bool,
+    /// I/O operations a task may finish per poll: `None`, the default ([`BUDGET`], as
+    /// tokio's); `Some(0)`, no budget at all (as in steps 5 and 6), to see what it is for.
+    pub budget: Option<u32>,
+    /// Add a greedy connection that reads this many MiB, 64 bytes at a time, from a server
+    /// that never stops sending (ours only).
+    pub greedy_mib: Option<usize>,
 }
 
 /// A fan-out's results, with what the runtime did.
@@ -35,13 +41,22 @@ pub struct Report {
     pub fan_out: FanOut,
     /// The runtime's counts (none on tokio).
     pub stats: Option<Stats>,
+    /// When the greedy connection read, if there was one: (started, ended), in ms.
+    pub greedy: Option<(f64, f64)>,
 }
 
 impl From<Report> for Outcome {
     /// Step 6's report, and the runtime's counts: `workers`, `polls_per_worker`, `steals`,
-    /// `parks`, `epoll_waits`.
+    /// `parks`, `epoll_waits`; and `greedy_from_ms` / `greedy_until_ms` if a greedy
+    /// connection ran.
     fn from(report: Report) -> Outcome {
         let mut outcome = Outcome::from(report.fan_out);
+        if let Some((from, until)) = report.greedy {
+            let tenths = |ms: f64| (ms * 10.0).round() / 10.0;
+            let extra = &mut outcome.extra;
+            extra.insert("greedy_from_ms".into(), tenths(from).into());
+            extra.insert("greedy_until_ms".into(), tenths(until).into());
+        }
         if let Some(stats) = report.stats {
             let extra = &mut outcome.extra;
             extra.insert("workers".into(), stats.polls.len().into());
@@ -116,16 +131,36 @@ pub fn workers(options: &Options) -> usize {
     })
 }
 
+/// The runtime's budget for an `Options::budget`: the default, none (0), or that many.
+pub fn budget(asked: Option<u32>) -> Option<u32> {
+    match asked.unwrap_or(BUDGET) {
+        0 => None,
+        n => Some(n),
+    }
+}
+
 /// Runs the fan-out on a runtime of `workers(options)` threads.
 pub fn fan_out(workload: &Workload, options: Options) -> Report {
-    let budget = (!options.no_budget).then_some(budget::BUDGET);
+    let budget = budget(options.budget);
     // As in step 5: a runtime the kernel refuses (no descriptors left) is a panic.
     let runtime = Runtime::with_budget(workers(&options), budget)
         .unwrap_or_else(|e| panic!("step 9: cannot start the runtime: {e}"));
+    // The greedy connection, if asked for, is spawned first: it is queued before the others.
+    let greedy = options.greedy_mib.map(|mib| {
+        let flood = greedy::flood_server()
+            .unwrap_or_else(|e| panic!("step 9: cannot start the flood server: {e}"));
+        runtime.spawn(greedy::read_flood(flood, mib << 20, workload.clock))
+    });
     let fan_out = runtime.block_on(run(workload, options));
+    let greedy = greedy.map(|task| {
+        runtime
+            .block_on(task)
+            .unwrap_or_else(|e| panic!("step 9: the greedy connection failed: {e}"))
+    });
     Report {
         fan_out,
         stats: Some(runtime.stats()),
+        greedy,
     }
 }
 

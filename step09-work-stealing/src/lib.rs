@@ -13,6 +13,7 @@
 //! | [`fetch`] | one connection: step 6's `fetch.rs` |
 //! | [`fan_out`](mod@fan_out) | a task per connection: step 6's, `Rc` made `Arc` |
 //! | [`echo`] | the echo server, a task per connection, no `yield_now` |
+//! | [`greedy`] | a connection that is always ready, to show what the budget is for |
 //! | [`on_tokio`] | the same on tokio's `multi_thread` runtime |
 //! | [`runtime`] | the runtime: workers, queues, the task state machine, the shared reactor |
 //! | [`sync`] | `Semaphore` for tasks on any thread |
@@ -21,6 +22,7 @@
 pub mod echo;
 pub mod fan_out;
 pub mod fetch;
+pub mod greedy;
 pub mod on_tokio;
 pub mod runtime;
 pub mod sync;

@@ -5,6 +5,7 @@
 //! cargo run --release -p step09-work-stealing -- --timeline
 //! cargo run --release -p step09-work-stealing -- --workers 1 --timeline
 //! cargo run --release -p step09-work-stealing -- --runtime tokio --workers 2
+//! cargo run --release -p step09-work-stealing -- --workers 1 --greedy-mib 32 --budget 0 --timeline
 //! cargo run --release -p step09-work-stealing -- --connections 20 --limit 5 --timeline
 //! cargo run --release -p step09-work-stealing -- echo-server --addr 127.0.0.1:8009
 //! ```
@@ -13,9 +14,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use step09_work_stealing::fan_out::workers;
-use step09_work_stealing::runtime::budget;
 use step09_work_stealing::{Blocking, Options, echo, fan_out, on_tokio};
 use testbed::cli::ServerOptions;
 use testbed::{CommonOptions, Workload};
@@ -32,9 +32,14 @@ struct Cli {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "W", value_parser = testbed::cli::at_least_one())]
     workers: Option<usize>,
-    /// Turn off the cooperative budget (ours only), to see what it is for.
-    #[arg(long)]
-    no_budget: bool,
+    /// I/O operations a task may finish per poll before it must yield (ours only; default
+    /// 128, as tokio's; 0 turns the budget off, to see what it is for).
+    #[arg(long, value_name = "N")]
+    budget: Option<u32>,
+    /// Add a greedy connection (ours only) that reads M MiB, 64 bytes at a time, from a server
+    /// that never stops sending: its socket is always ready.
+    #[arg(long, value_name = "M", value_parser = testbed::cli::at_least_one())]
+    greedy_mib: Option<usize>,
     /// At most K connections in flight at a time (a semaphore).
     #[arg(long, value_name = "K", value_parser = testbed::cli::at_least_one())]
     limit: Option<usize>,
@@ -61,9 +66,9 @@ enum Server {
         /// Worker threads (default: one per core).
         #[arg(long, value_name = "W", value_parser = testbed::cli::at_least_one())]
         workers: Option<usize>,
-        /// Turn off the cooperative budget (ours only).
-        #[arg(long)]
-        no_budget: bool,
+        /// I/O operations a task may finish per poll (ours only; default 128; 0: no budget).
+        #[arg(long, value_name = "N")]
+        budget: Option<u32>,
     },
 }
 
@@ -74,18 +79,26 @@ fn main() -> ExitCode {
         server,
         runtime,
         workers: count,
-        no_budget,
+        budget,
     }) = cli.server
     {
         let count = workers(&Options {
             workers: count,
             ..Options::default()
         });
-        let budget = (!no_budget).then_some(budget::BUDGET);
+        let budget = step09_work_stealing::fan_out::budget(budget);
         return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || match runtime.as_str() {
             "tokio" => on_tokio::echo_server(count, server.addr, testbed::child::announce),
             _ => echo::echo_server(count, budget, server.addr, testbed::child::announce),
         });
+    }
+    if cli.runtime == "tokio" && (cli.budget.is_some() || cli.greedy_mib.is_some()) {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--budget and --greedy-mib are for our runtime only (tokio's budget is fixed)",
+            )
+            .exit();
     }
     let options = Options {
         limit: cli.limit,
@@ -94,7 +107,8 @@ fn main() -> ExitCode {
             on_pool: cli.blocking_pool,
         }),
         workers: cli.workers,
-        no_budget: cli.no_budget,
+        budget: cli.budget,
+        greedy_mib: cli.greedy_mib,
     };
     let variant = testbed::variants::find(&step09_work_stealing::variants(), &cli.runtime);
     testbed::run_step(

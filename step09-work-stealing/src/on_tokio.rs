@@ -5,6 +5,8 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use step06_async_await::on_tokio;
 use testbed::{FetchError, Workload};
@@ -12,17 +14,23 @@ use testbed::{FetchError, Workload};
 use crate::fan_out::{FanOut, Options, Report, workers};
 
 // ANCHOR: runtime
-/// tokio's work-stealing runtime with `workers` worker threads.
+/// tokio's work-stealing runtime with `workers` worker threads. Each thread it starts gets a
+/// number for the timeline, in the order they start (the workers first; a blocking-pool
+/// thread, if one is ever started, after them).
 fn runtime(workers: usize) -> io::Result<tokio::runtime::Runtime> {
+    let started = Arc::new(AtomicUsize::new(0));
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
+        .on_thread_start(move || {
+            testbed::record::set_worker(Some(started.fetch_add(1, Ordering::Relaxed)));
+        })
         .enable_all()
         .build()
 }
 // ANCHOR_END: runtime
 
-/// Runs the fan-out on tokio's multi-threaded runtime. (`no_budget` has no tokio
-/// counterpart: tokio's budget is always on.)
+/// Runs the fan-out on tokio's multi-threaded runtime. (`budget` and `greedy_mib` are
+/// ours only: tokio's budget is always on.)
 pub fn fan_out(workload: &Workload, options: Options) -> Report {
     let step6 = step06_async_await::Options {
         limit: options.limit,
@@ -38,6 +46,7 @@ pub fn fan_out(workload: &Workload, options: Options) -> Report {
     Report {
         fan_out,
         stats: None,
+        greedy: None,
     }
 }
 

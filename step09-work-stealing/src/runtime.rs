@@ -189,11 +189,15 @@ impl Wake for Unparker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        self.thread.unpark();
+        // Only the first wake since the last poll unparks: the others would find the flag set
+        // and cost a futex call each for nothing (a fan-out's thousand tasks finishing).
+        if !self.woken.swap(true, Ordering::AcqRel) {
+            self.thread.unpark();
+        }
     }
 }
 
+// ANCHOR: spawn
 /// Spawns `future` on the current runtime (from a task, or inside `block_on`). Panics
 /// outside a runtime.
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
@@ -207,3 +211,4 @@ where
     shared.spawn(task);
     handle
 }
+// ANCHOR_END: spawn

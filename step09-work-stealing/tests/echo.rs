@@ -34,7 +34,7 @@ fn echo_on_one_worker_passes_the_echo_check() {
 /// Without the budget: slower to be fair, but every byte still arrives.
 #[test]
 fn echo_without_the_budget_passes_the_echo_check() {
-    check(&["--workers", "2", "--no-budget"]);
+    check(&["--workers", "2", "--budget", "0"]);
 }
 
 /// On tokio's multi_thread runtime, two workers.

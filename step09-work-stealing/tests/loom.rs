@@ -40,6 +40,7 @@ impl Wakeable for State {
     }
 }
 
+// ANCHOR: naive
 /// The obvious version: look, then set. Each step is atomic, the pair is not.
 struct Naive(AtomicU8);
 
@@ -70,7 +71,9 @@ impl Wakeable for Naive {
         }
     }
 }
+// ANCHOR_END: naive
 
+// ANCHOR: wake_during_poll
 /// A task is being polled while another thread makes its event happen (a socket becomes
 /// ready) and wakes it. Either the poll saw the event, or the task is queued again: by the
 /// waker or by the poller, never by both.
@@ -95,6 +98,7 @@ fn wake_during_poll<S: Wakeable>() {
         );
     });
 }
+// ANCHOR_END: wake_during_poll
 
 /// Two threads wake an idle task at once: exactly one of them queues it.
 fn two_wakers<S: Wakeable>() {

@@ -55,11 +55,13 @@ fn the_fan_out_differs_only_by_arc() {
     check(
         "fan_out.rs",
         "run",
+        // ANCHOR: fan_out_difference
         &[
             // Tasks that may move between threads share through an Arc.
             "- .map(|permits| Rc::new(Semaphore::new(permits)));",
             "+ .map(|permits| Arc::new(Semaphore::new(permits)));",
         ],
+        // ANCHOR_END: fan_out_difference
     );
     check("fan_out.rs", "misbehave", &[]);
 }

@@ -217,6 +217,8 @@ impl Shared {
 /// A worker thread's life: find a task and poll it; when there is none, park.
 pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Worker<Arc<Task>>) {
     let _enter = Enter::new(Arc::clone(&shared));
+    // The connections' records note which worker ran them, for the timeline.
+    testbed::record::set_worker(Some(index));
     LOCAL.with(|local| {
         *local.borrow_mut() = Some(Local {
             shared: Arc::clone(&shared),
