@@ -6,10 +6,12 @@
 
 use std::io::{self, Write as _};
 use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
 
 use testbed::RunClock;
 
 use crate::runtime::net::TcpStream;
+use crate::runtime::time::sleep;
 
 /// Starts a server on its own thread that floods every client with bytes until the client
 /// goes away. Returns its address.
@@ -32,11 +34,18 @@ pub fn flood_server() -> io::Result<SocketAddr> {
     Ok(addr)
 }
 
+/// How long the flood runs before the greedy connection starts reading: long enough for the
+/// kernel to grow the socket's buffers to megabytes, so that 64-byte reads never catch up with
+/// the writer (at the start the buffers hold about a hundred KiB, and a writer thread that
+/// loses its core for two milliseconds would let the reader drain them and wait, politely).
+pub const HEAD_START: Duration = Duration::from_millis(20);
+
 // ANCHOR: greedy
-/// Reads `bytes` from the flood at `addr`, 64 bytes per read. Returns when it started and
-/// ended reading, in ms of the run.
+/// Reads `bytes` from the flood at `addr`, 64 bytes per read, after a head start of
+/// [`HEAD_START`]. Returns when it started and ended reading, in ms of the run.
 pub async fn read_flood(addr: SocketAddr, bytes: usize, clock: RunClock) -> io::Result<(f64, f64)> {
     let mut stream = TcpStream::connect(addr).await?;
+    sleep(HEAD_START).await;
     let started = clock.elapsed_ms();
     let mut buf = [0u8; 64];
     let mut total = 0;

@@ -5,22 +5,23 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use step09_work_stealing::greedy::{flood_server, read_flood};
+use step09_work_stealing::greedy::{HEAD_START, flood_server, read_flood};
 use step09_work_stealing::runtime::budget::BUDGET;
 use step09_work_stealing::runtime::time::sleep;
 use step09_work_stealing::{Runtime, spawn};
 use testbed::RunClock;
 
 /// On one worker: the greedy connection reads 8 MiB of the flood in 64-byte reads (131,072
-/// reads) while another task sleeps 5 ms. Returns (when the sleeper woke, when the greedy
-/// task finished), in ms of the run.
+/// reads, after its head start) while another task sleeps until 10 ms after the greedy one
+/// started reading. Returns (when the sleeper woke, when the greedy task finished), in ms of
+/// the run.
 fn race(budget: Option<u32>, server: SocketAddr) -> (f64, f64) {
     let runtime = Runtime::with_budget(1, budget).unwrap();
     let clock = RunClock::start();
     runtime.block_on(async move {
         let greedy = spawn(read_flood(server, 8 << 20, clock));
         let sleeper = spawn(async move {
-            sleep(Duration::from_millis(5)).await;
+            sleep(HEAD_START + Duration::from_millis(10)).await;
             clock.elapsed_ms()
         });
         let woke = sleeper.await;

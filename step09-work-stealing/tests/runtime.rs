@@ -32,9 +32,11 @@ async fn yield_times(n: usize) {
     .await;
 }
 
-/// 1,000 tasks that each yield ten times: every output comes back, and both workers polled.
+/// 1,000 tasks that each yield ten times: every output comes back, and every poll is counted.
+/// (Which worker polls how many is the scheduler's business: a workload this small may well
+/// finish on one worker before the other wakes; `tests/fan_out.rs` checks the sharing.)
 #[test]
-fn tasks_run_on_every_worker_and_their_output_comes_back() {
+fn tasks_run_and_their_output_comes_back() {
     let runtime = Runtime::new(2).unwrap();
     let total = runtime.block_on(async {
         let tasks = (0..1000u64).map(|i| {
@@ -47,9 +49,14 @@ fn tasks_run_on_every_worker_and_their_output_comes_back() {
     });
     assert_eq!(total, 999 * 1000 / 2);
     let stats = runtime.stats();
-    assert!(stats.polls.iter().all(|&n| n > 0), "{stats:?}");
-    assert_eq!(stats.polls.iter().sum::<u64>(), 1000 * 11);
-    assert_eq!(runtime.live_tasks(), 0, "finished tasks leave the table");
+    assert_eq!(stats.polls.iter().sum::<u64>(), 1000 * 11, "{stats:?}");
+    // A task hands its output over before its worker takes it off the table: the last one may
+    // still be on it for a moment after `block_on` returns. It must leave, and soon.
+    let gone = (0..1000).any(|_| {
+        std::thread::sleep(Duration::from_millis(1));
+        runtime.live_tasks() == 0
+    });
+    assert!(gone, "finished tasks leave the table");
 }
 
 /// A task's panic goes to whoever awaits its handle; the worker survives and runs the next.

@@ -8,7 +8,8 @@
 //! each side, at least one of the two sees the other (the store-buffer pattern). The rest is
 //! under one mutex: who sleeps on the condition variable, how many notifications are
 //! unclaimed, and whether a worker is in `epoll_wait` (then the wake goes through the reactor's
-//! eventfd instead).
+//! eventfd instead). One more count saves wakes that would find nothing: while a woken worker
+//! is still *searching*, queueing a task wakes nobody else (tokio keeps the same count).
 
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -36,6 +37,11 @@ pub(crate) struct Parker {
     /// How many workers are parked (asleep or polling): read without the lock, so that a
     /// busy runtime's wakes cost no lock at all.
     parked: AtomicUsize,
+    /// How many workers were woken and are looking for work, not found yet. While one is,
+    /// queueing a task wakes nobody more: the searcher will find it (or, if it finds another
+    /// one first and was the last searcher, wake another worker for the rest). Without this,
+    /// a busy echo server woke a sleeping worker for nearly every message, to find nothing.
+    searching: AtomicUsize,
 }
 
 /// What an unpark asks of its caller.
@@ -48,6 +54,7 @@ pub(crate) enum Unpark {
 }
 
 impl Parker {
+    // ANCHOR: no_lost_wake
     /// Starts parking: counts this worker as parked, then returns the lock under which it
     /// must look at the queues one last time.
     pub(crate) fn begin(&self) -> MutexGuard<'_, Idle> {
@@ -57,44 +64,12 @@ impl Parker {
         idle
     }
 
-    /// Gives up parking (there was work after all), or ends it.
-    pub(crate) fn end(&self) {
-        self.parked.fetch_sub(1, Ordering::SeqCst);
-    }
-
-    /// Sleeps on the condition variable until notified (or `stop()` says so).
-    pub(crate) fn sleep(&self, mut idle: MutexGuard<'_, Idle>, stop: impl Fn() -> bool) {
-        idle.sleeping += 1;
-        loop {
-            idle = self
-                .condvar
-                .wait(idle)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if idle.notified > 0 {
-                idle.notified -= 1;
-                break;
-            }
-            if stop() {
-                break;
-            }
-        }
-        idle.sleeping -= 1;
-        // A sleeper that left without claiming its notification (it saw work, or shutdown)
-        // must not leave it behind: an unclaimed one would make the next unpark think a
-        // sleeper is already on its way.
-        idle.notified = idle.notified.min(idle.sleeping);
-        drop(idle);
-        self.end();
-    }
-
-    /// Marks the poller done polling (under the lock).
-    pub(crate) fn stop_polling(&self) {
-        lock(&self.idle).polling = false;
-    }
-
     /// Work was queued: wakes one parked worker, if any is parked. Called after queueing.
     pub(crate) fn unpark_one(&self) -> Unpark {
-        fence(Ordering::SeqCst); // the queueing before the look at the count
+        fence(Ordering::SeqCst); // the queueing before the look at the counts
+        if self.searching.load(Ordering::SeqCst) > 0 {
+            return Unpark::Done; // a woken worker is looking, and will look at the queues
+        }
         if self.parked.load(Ordering::SeqCst) == 0 {
             return Unpark::Done; // everybody is busy, and will look at the queues
         }
@@ -108,6 +83,52 @@ impl Parker {
         } else {
             Unpark::Done // parking, not yet asleep: it looks at the queues under this lock
         }
+    }
+    // ANCHOR_END: no_lost_wake
+
+    /// Gives up parking (there was work after all), or ends it.
+    pub(crate) fn end(&self) {
+        self.parked.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Sleeps on the condition variable until notified (or `stop()` says so). Returns `true`
+    /// if notified: the worker is then searching (see [`Parker::end_search`]).
+    pub(crate) fn sleep(&self, mut idle: MutexGuard<'_, Idle>, stop: impl Fn() -> bool) -> bool {
+        idle.sleeping += 1;
+        let notified = loop {
+            idle = self
+                .condvar
+                .wait(idle)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if idle.notified > 0 {
+                idle.notified -= 1;
+                self.searching.fetch_add(1, Ordering::SeqCst);
+                break true;
+            }
+            if stop() {
+                break false;
+            }
+        };
+        idle.sleeping -= 1;
+        // A sleeper that left without claiming its notification (it saw work, or shutdown)
+        // must not leave it behind: an unclaimed one would make the next unpark think a
+        // sleeper is already on its way.
+        idle.notified = idle.notified.min(idle.sleeping);
+        drop(idle);
+        self.end();
+        notified
+    }
+
+    /// A searching worker found a task, or gave up and is about to park (before its last look
+    /// at the queues, so that a task queued while it searched is seen). Returns `true` if it
+    /// was the last one searching.
+    pub(crate) fn end_search(&self) -> bool {
+        self.searching.fetch_sub(1, Ordering::SeqCst) == 1
+    }
+
+    /// Marks the poller done polling (under the lock).
+    pub(crate) fn stop_polling(&self) {
+        lock(&self.idle).polling = false;
     }
 
     /// Wakes every sleeper (shutdown).

@@ -7,7 +7,7 @@
 //!   worker 0: [ local queue ] ◀─────┘                   └────▶ [ local queue ] :worker 1
 //!               │  ▲   wake on worker 0                          ▲
 //!               │  └── pushes here                               │
-//!               └──────── steal half (when worker 1 runs dry) ───┘
+//!               └──── steal half, up to 32 (when worker 1 runs dry) ┘
 //! ```
 //!
 //! A wake on a worker thread (the poller waking the tasks whose sockets are ready, a task
@@ -225,15 +225,28 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Worker<Arc<Task>>) {
             queue,
         });
     });
-    let mut ticks: u64 = 0;
+    let (mut ticks, mut searching): (u64, bool) = (0, false);
     while !shared.is_shutdown() {
         ticks += 1;
         if ticks.is_multiple_of(FAIRNESS_INTERVAL) {
             look_at_the_kernel(&shared);
         }
         match find_task(&shared, index, ticks) {
-            Some(task) => run_task(&shared, index, task),
-            None => park(&shared),
+            Some(task) => {
+                // Found one: if we were the last worker looking, and there is more, wake
+                // another to look for it.
+                if std::mem::take(&mut searching) && shared.parker.end_search() && shared.has_work()
+                {
+                    shared.unpark_one();
+                }
+                run_task(&shared, index, task);
+            }
+            None => {
+                if std::mem::take(&mut searching) {
+                    shared.parker.end_search();
+                }
+                searching = park(&shared);
+            }
         }
     }
     // Leave nothing in the thread-local queue: shutdown drops the tasks.
@@ -244,7 +257,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, queue: Worker<Arc<Task>>) {
 // ANCHOR: find_task
 /// The next task for worker `index`: its own queue first (now and then the injector first,
 /// so that it is not starved by a worker that keeps busy), then a batch from the injector,
-/// then half of another worker's queue.
+/// then half of another worker's queue (crossbeam takes half, up to 32 tasks per steal).
 fn find_task(shared: &Shared, index: usize, ticks: u64) -> Option<Arc<Task>> {
     LOCAL.with(|local| {
         let local = local.borrow();
@@ -315,21 +328,22 @@ fn run_task(shared: &Arc<Shared>, index: usize, task: Arc<Task>) {
 // ANCHOR_END: run_task
 
 // ANCHOR: park
-/// Nothing to do: wait in the reactor if nobody does, else sleep until notified.
-fn park(shared: &Arc<Shared>) {
+/// Nothing to do: wait in the reactor if nobody does, else sleep until notified. Returns
+/// `true` if a notification woke this worker (it is then searching for the work it was woken
+/// for).
+fn park(shared: &Arc<Shared>) -> bool {
     shared.counts.parks.fetch_add(1, Ordering::Relaxed);
     let mut idle = shared.parker.begin();
     if shared.has_work() || shared.is_shutdown() {
         drop(idle);
         shared.parker.end(); // work came in meanwhile
-        return;
+        return false;
     }
     if idle.polling {
         // Another worker waits in the reactor: sleep until a wake needs us.
-        shared
+        return shared
             .parker
             .sleep(idle, || shared.is_shutdown() || shared.has_work());
-        return;
     }
     idle.polling = true;
     drop(idle);
@@ -340,6 +354,7 @@ fn park(shared: &Arc<Shared>) {
     shared.parker.stop_polling();
     shared.parker.end();
     wake_all(woken);
+    false
 }
 // ANCHOR_END: park
 
