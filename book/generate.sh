@@ -179,6 +179,27 @@ $(head -n 40 <<<"$text")"
     check_shape "$name" "$text"
 }
 
+# shell_transcript NAME LINE: a shell line the book gives with its output (one that sets an
+# environment variable, say), run from the top of the workspace; cargo's own progress lines are
+# left out. Writes $out/NAME.txt (generate) or checks its shape (check).
+shell_transcript() {
+    local name=$1 line=$2 status=0 text
+    text=$(bash -c "set -o pipefail; $line" 2>&1 |
+        grep -Ev '^ *(Compiling|Finished|Running|Blocking|Downloaded|Downloading|Locking|Adding) ';
+        exit "${PIPESTATUS[0]}") || status=$?
+    if [ "$status" != 0 ]; then
+        fail "$name" "\`$line\` exited with $status:
+$(head -n 40 <<<"$text")"
+        return 0
+    fi
+    if [ "$mode" = check ]; then
+        check_shape "$name" "$text"
+        return 0
+    fi
+    printf '# on a %s\n$ %s\n%s\n' "$machine" "$line" "$text" >"$out/$name.txt"
+    echo "wrote $out/$name.txt"
+}
+
 # svg_out NAME SVG: in check mode, that SVG is an SVG; in generate mode, writes it as
 # $out/NAME.svg.
 svg_out() {
@@ -491,6 +512,31 @@ chapter8() {
         ring,step05-join-all,step06-ours connections "Median time for the whole fan-out, no server delay"
 }
 
+# Chapter 9
+chapter9() {
+    transcript step09-fan-out 0 cargo run --release -p step09-work-stealing -- --connections 16 --timeline
+    figure step09-fan-out "step09-work-stealing, two workers" \
+        cargo run --release -p step09-work-stealing -- --connections 100
+    transcript step09-blocked 0 cargo run --release -p step09-work-stealing -- --workers 2 --block-ms 300 --connections 12 --timeline
+    transcript step09-blocked-tokio 0 cargo run --release -p step09-work-stealing -- --runtime tokio --workers 2 --block-ms 300 --connections 12 --timeline
+    shell_transcript step09-idle 'cargo test -p step09-work-stealing --test idle -- --nocapture'
+    shell_transcript step09-loom 'RUSTFLAGS="--cfg step09_loom" cargo test -p step09-work-stealing --test loom --release --target-dir target/loom'
+    transcript step09-greedy-no-budget 0 cargo run --release -p step09-work-stealing -- --workers 1 --greedy-mib 32 --budget 0 --connections 12 --timeline
+    transcript step09-greedy-budget 0 cargo run --release -p step09-work-stealing -- --workers 1 --greedy-mib 32 --connections 12 --timeline
+    transcript step09-one-worker 0 cargo run --release -p step09-work-stealing -- --workers 1 --connections 10000
+    transcript step09-two-workers 0 cargo run --release -p step09-work-stealing -- --workers 2 --connections 10000
+    transcript step09-four-workers 0 cargo run --release -p step09-work-stealing -- --workers 4 --connections 10000
+    shell_transcript step09-budgets 'for b in 0 1024 128 16 1; do cargo run -q --release -p step09-work-stealing -- --workers 1 --greedy-mib 32 --budget $b --connections 12 --json | jq -c "{budget: $b, last_connection_done_ms: ([.results[].done_ms] | max | round), greedy_until_ms}"; done'
+    table step09-compare cargo run --release -p compare -- --steps step06-async-await,step09-work-stealing,tokio --repeat 3 --markdown
+    table step09-compare-10000 cargo run --release -p compare -- --steps step06-async-await,step09-work-stealing,tokio --connections 10000 --repeat 3 --markdown
+    transcript step09-echo 0 cargo run --release -p compare -- echo --servers step06-async-await,step09-work-stealing,tokio-multi-thread,tokio
+    bench cargo bench -p step09-work-stealing --bench every_core
+    bench_table step09-spawn step09-work-stealing every_core spawn ours,tokio tasks \
+        "Median time to spawn 1,000 tasks from block_on's thread and wait for them all"
+    bench_table step09-bench-fan-out step09-work-stealing every_core fan_out ours,tokio connections \
+        "Median time for the whole fan-out"
+}
+
 # Interop
 interop() {
     transcript interop 0 cargo run --release -p interop
@@ -602,6 +648,7 @@ mentioned_commands() {
     mentioned readme-step06 0 cargo run --release -p step06-async-await -- --block-ms 200 --timeline
     mentioned readme-step07 0 cargo run --release -p step07-green-threads -- --limit 5 --connections 20 --timeline
     mentioned readme-step08 0 cargo run --release -p step08-io-uring -- --timeline
+    mentioned readme-step09 0 cargo run --release -p step09-work-stealing -- --timeline
     mentioned readme-compare-svg 0 cargo run --release -p compare -- --svg compare.svg
     # The README's benchmarks, and chapter 1's.
     mentioned bench-step01-blocking 0 cargo bench -p step01-blocking
@@ -614,6 +661,7 @@ mentioned_commands() {
     mentioned bench-interop 0 cargo bench -p interop --bench drivers
     mentioned bench-step07-green-threads 0 cargo bench -p step07-green-threads
     mentioned bench-step08-io-uring 0 cargo bench -p step08-io-uring
+    mentioned bench-step09-work-stealing 0 cargo bench -p step09-work-stealing
     mentioned bench-compare 0 cargo bench -p compare
     mentioned bench-testbed 0 cargo bench -p testbed
     # Chapter 7's exercise 1: a release build's fan-out fits in 16 KiB stacks.
@@ -625,6 +673,8 @@ mentioned_commands() {
     session readme-step07-echo 0 "cargo run --release -p step07-green-threads -- echo-server" \
         'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "ping\n" >&3; head -n 1 <&3'
     session readme-step08-echo 0 "cargo run --release -p step08-io-uring -- echo-server" \
+        'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "ping\n" >&3; head -n 1 <&3'
+    session readme-step09-echo 0 "cargo run --release -p step09-work-stealing -- echo-server" \
         'exec 3<>/dev/tcp/127.0.0.1/$PORT; printf "ping\n" >&3; head -n 1 <&3'
     session python-server 0 "cargo run --release -p testbed -- serve --addr 127.0.0.1:8080" \
         'curl -s http://127.0.0.1:$PORT/delay/10'
@@ -644,7 +694,7 @@ mentioned_commands() {
 }
 
 # Everything, or only the sections named on the command line (for example: bash book/generate.sh chapter6 comparing).
-sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 chapter7 chapter8 interop lifecycle comparing)
+sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 chapter7 chapter8 chapter9 interop lifecycle comparing)
 if [ "$#" -eq 0 ]; then
     set -- "${sections[@]}"
     if [ "$mode" = check ]; then
@@ -653,7 +703,7 @@ if [ "$#" -eq 0 ]; then
 fi
 for section in "$@"; do
     case "$section" in
-        introduction | chapter[1-8] | interop | lifecycle | comparing | mentioned_commands | python_programs) "$section" ;;
+        introduction | chapter[1-9] | interop | lifecycle | comparing | mentioned_commands | python_programs) "$section" ;;
         *)
             echo "generate.sh: no section $section (${sections[*]}, mentioned_commands, python_programs)" >&2
             exit 2
