@@ -29,9 +29,9 @@ pub struct Options {
     /// I/O operations a task may finish per poll: `None`, the default ([`BUDGET`], as
     /// tokio's); `Some(0)`, no budget at all (as in steps 5 and 6), to see what it is for.
     pub budget: Option<u32>,
-    /// Add a greedy connection that reads this many MiB, 64 bytes at a time, from a server
-    /// that never stops sending (ours only).
-    pub greedy_mib: Option<usize>,
+    /// Add a greedy connection (ours only): one whose socket always has data (see
+    /// [`greedy`](crate::greedy)).
+    pub greedy: bool,
 }
 
 /// A fan-out's results, with what the runtime did.
@@ -41,21 +41,22 @@ pub struct Report {
     pub fan_out: FanOut,
     /// The runtime's counts (none on tokio).
     pub stats: Option<Stats>,
-    /// When the greedy connection read, if there was one: (started, ended), in ms.
-    pub greedy: Option<(f64, f64)>,
+    /// What the greedy connection did, if there was one.
+    pub greedy: Option<greedy::Greedy>,
 }
 
 impl From<Report> for Outcome {
     /// Step 6's report, and the runtime's counts: `workers`, `polls_per_worker`, `steals`,
-    /// `parks`, `epoll_waits`; and `greedy_from_ms` / `greedy_until_ms` if a greedy
-    /// connection ran.
+    /// `parks`, `epoll_waits`; and `greedy_from_ms`, `greedy_until_ms`, `greedy_bytes` if a
+    /// greedy connection ran.
     fn from(report: Report) -> Outcome {
         let mut outcome = Outcome::from(report.fan_out);
-        if let Some((from, until)) = report.greedy {
+        if let Some(greedy) = report.greedy {
             let tenths = |ms: f64| (ms * 10.0).round() / 10.0;
             let extra = &mut outcome.extra;
-            extra.insert("greedy_from_ms".into(), tenths(from).into());
-            extra.insert("greedy_until_ms".into(), tenths(until).into());
+            extra.insert("greedy_from_ms".into(), tenths(greedy.from_ms).into());
+            extra.insert("greedy_until_ms".into(), tenths(greedy.until_ms).into());
+            extra.insert("greedy_bytes".into(), greedy.bytes.into());
         }
         if let Some(stats) = report.stats {
             let extra = &mut outcome.extra;
@@ -146,10 +147,10 @@ pub fn fan_out(workload: &Workload, options: Options) -> Report {
     let runtime = Runtime::with_budget(workers(&options), budget)
         .unwrap_or_else(|e| panic!("step 9: cannot start the runtime: {e}"));
     // The greedy connection, if asked for, is spawned first: it is queued before the others.
-    let greedy = options.greedy_mib.map(|mib| {
+    let greedy = options.greedy.then(|| {
         let flood = greedy::flood_server()
             .unwrap_or_else(|e| panic!("step 9: cannot start the flood server: {e}"));
-        runtime.spawn(greedy::read_flood(flood, mib << 20, workload.clock))
+        runtime.spawn(greedy::read_flood(flood, workload.clock))
     });
     let fan_out = runtime.block_on(run(workload, options));
     let greedy = greedy.map(|task| {

@@ -5,7 +5,7 @@
 //! cargo run --release -p step09-work-stealing -- --timeline
 //! cargo run --release -p step09-work-stealing -- --workers 1 --timeline
 //! cargo run --release -p step09-work-stealing -- --runtime tokio --workers 2
-//! cargo run --release -p step09-work-stealing -- --workers 1 --greedy-mib 32 --budget 0 --timeline
+//! cargo run --release -p step09-work-stealing -- --workers 1 --greedy --budget 0 --timeline
 //! cargo run --release -p step09-work-stealing -- --connections 20 --limit 5 --timeline
 //! cargo run --release -p step09-work-stealing -- echo-server --addr 127.0.0.1:8009
 //! ```
@@ -36,10 +36,10 @@ struct Cli {
     /// 128, as tokio's; 0 turns the budget off, to see what it is for).
     #[arg(long, value_name = "N")]
     budget: Option<u32>,
-    /// Add a greedy connection (ours only) that reads M MiB, 64 bytes at a time, from a server
-    /// that never stops sending: its socket is always ready.
-    #[arg(long, value_name = "M", value_parser = testbed::cli::at_least_one())]
-    greedy_mib: Option<usize>,
+    /// Add a greedy connection (ours only): its socket always has data (megabytes, read 16
+    /// bytes at a time), so it never has to wait.
+    #[arg(long)]
+    greedy: bool,
     /// At most K connections in flight at a time (a semaphore).
     #[arg(long, value_name = "K", value_parser = testbed::cli::at_least_one())]
     limit: Option<usize>,
@@ -92,11 +92,11 @@ fn main() -> ExitCode {
             _ => echo::echo_server(count, budget, server.addr, testbed::child::announce),
         });
     }
-    if cli.runtime == "tokio" && (cli.budget.is_some() || cli.greedy_mib.is_some()) {
+    if cli.runtime == "tokio" && (cli.budget.is_some() || cli.greedy) {
         Cli::command()
             .error(
                 clap::error::ErrorKind::ArgumentConflict,
-                "--budget and --greedy-mib are for our runtime only (tokio's budget is fixed)",
+                "--budget and --greedy are for our runtime only (tokio's budget is fixed)",
             )
             .exit();
     }
@@ -108,7 +108,7 @@ fn main() -> ExitCode {
         }),
         workers: cli.workers,
         budget: cli.budget,
-        greedy_mib: cli.greedy_mib,
+        greedy: cli.greedy,
     };
     let variant = testbed::variants::find(&step09_work_stealing::variants(), &cli.runtime);
     testbed::run_step(

@@ -29,7 +29,7 @@ fn runtime(workers: usize) -> io::Result<tokio::runtime::Runtime> {
 }
 // ANCHOR_END: runtime
 
-/// Runs the fan-out on tokio's multi-threaded runtime. (`budget` and `greedy_mib` are
+/// Runs the fan-out on tokio's multi-threaded runtime. (`budget` and `greedy` are
 /// ours only: tokio's budget is always on.)
 pub fn fan_out(workload: &Workload, options: Options) -> Report {
     let step6 = step06_async_await::Options {

@@ -161,15 +161,17 @@ impl Shared {
     /// its workers, else in the injector; then wakes a parked worker, if one is parked, to
     /// take it (or steal it).
     pub(crate) fn schedule(self: &Arc<Self>, task: Arc<Task>) {
-        let task = LOCAL
-            .try_with(|local| match &*local.borrow() {
-                Some(local) if Arc::ptr_eq(&local.shared, self) => {
-                    local.queue.push(task);
-                    None
-                }
-                _ => Some(task),
-            })
-            .unwrap_or_else(|_| None);
+        let mut task = Some(task);
+        // On one of this runtime's workers: its own queue. (`try_with`: a thread that is
+        // exiting has no thread-locals left; its wakes go to the injector like any other.)
+        let _ = LOCAL.try_with(|local| {
+            if let Some(local) = &*local.borrow()
+                && Arc::ptr_eq(&local.shared, self)
+                && let Some(task) = task.take()
+            {
+                local.queue.push(task);
+            }
+        });
         if let Some(task) = task {
             self.injector.push(task);
         }
