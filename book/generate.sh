@@ -521,12 +521,12 @@ chapter9() {
     transcript step09-blocked-tokio 0 cargo run --release -p step09-work-stealing -- --runtime tokio --workers 2 --block-ms 300 --connections 12 --timeline
     shell_transcript step09-idle 'cargo test -p step09-work-stealing --test idle -- --nocapture'
     shell_transcript step09-loom 'RUSTFLAGS="--cfg step09_loom" cargo test -p step09-work-stealing --test loom --release --target-dir target/loom'
-    transcript step09-greedy-no-budget 0 cargo run --release -p step09-work-stealing -- --workers 1 --greedy-mib 32 --budget 0 --connections 12 --timeline
-    transcript step09-greedy-budget 0 cargo run --release -p step09-work-stealing -- --workers 1 --greedy-mib 32 --connections 12 --timeline
+    transcript step09-greedy-no-budget 0 cargo run --release -p step09-work-stealing -- --workers 1 --greedy --budget 0 --connections 12 --timeline
+    transcript step09-greedy-budget 0 cargo run --release -p step09-work-stealing -- --workers 1 --greedy --connections 12 --timeline
     transcript step09-one-worker 0 cargo run --release -p step09-work-stealing -- --workers 1 --connections 10000
     transcript step09-two-workers 0 cargo run --release -p step09-work-stealing -- --workers 2 --connections 10000
     transcript step09-four-workers 0 cargo run --release -p step09-work-stealing -- --workers 4 --connections 10000
-    shell_transcript step09-budgets 'for b in 0 1024 128 16 1; do cargo run -q --release -p step09-work-stealing -- --workers 1 --greedy-mib 32 --budget $b --connections 12 --json | jq -c "{budget: $b, last_connection_done_ms: ([.results[].done_ms] | max | round), greedy_until_ms}"; done'
+    shell_transcript step09-budgets 'for b in 0 1024 128 16 1; do cargo run -q --release -p step09-work-stealing -- --workers 1 --greedy --budget $b --connections 12 --json | jq -c "{budget: $b, last_connection_done_ms: ([.results[].done_ms] | max | round), greedy_until_ms}"; done'
     table step09-compare cargo run --release -p compare -- --steps step06-async-await,step09-work-stealing,tokio --repeat 3 --markdown
     table step09-compare-10000 cargo run --release -p compare -- --steps step06-async-await,step09-work-stealing,tokio --connections 10000 --repeat 3 --markdown
     transcript step09-echo 0 cargo run --release -p compare -- echo --servers step06-async-await,step09-work-stealing,tokio-multi-thread,tokio
