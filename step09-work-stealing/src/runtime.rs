@@ -4,6 +4,7 @@
 //! |---|---|
 //! | [`state`] | a task's state in one atomic: idle, scheduled, running, notified, complete |
 //! | `task` | the task (its own waker), `JoinHandle` |
+//! | `live` | every task not finished yet, for shutdown, in shards |
 //! | `worker` | the queues, the steal, the worker loop |
 //! | `park` | sleeping without spinning, and without losing a wake |
 //! | [`reactor`] | one mio `Poll` for all workers; whoever is idle waits in it |
@@ -11,6 +12,7 @@
 //! | [`net`], [`time`] | sockets, `sleep`, `timeout` |
 
 pub mod budget;
+mod live;
 pub mod net;
 mod park;
 pub mod reactor;
@@ -89,9 +91,7 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task, handle) = task::with_join_handle(future);
-        self.shared.spawn(task);
-        handle
+        JoinHandle::new(self.shared.spawn(task::erase(future)))
     }
 
     // ANCHOR: block_on
@@ -141,7 +141,7 @@ impl Runtime {
 
     /// How many tasks are not finished yet.
     pub fn live_tasks(&self) -> usize {
-        testbed::lock(&self.shared.live).len()
+        self.shared.live.len()
     }
 
     /// How many workers are parked now (asleep or waiting in the reactor).
@@ -207,8 +207,6 @@ where
 {
     let shared =
         worker::current().expect("spawn outside a runtime: call it inside Runtime::block_on");
-    let (task, handle) = task::with_join_handle(future);
-    shared.spawn(task);
-    handle
+    JoinHandle::new(shared.spawn(task::erase(future)))
 }
 // ANCHOR_END: spawn

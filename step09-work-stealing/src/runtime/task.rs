@@ -6,8 +6,12 @@
 //! So everything in it is shared across threads: the future behind a mutex (never contended:
 //! the state machine lets one worker at a time in), the state in an atomic, and the runtime
 //! behind a `Weak`, so that a waker kept somewhere after the runtime is gone wakes nothing.
+//! The task also keeps its own output for its `JoinHandle` (type-erased: the handle knows the
+//! type), so that a task costs two allocations, itself and its boxed future, not three.
 
+use std::any::Any;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, resume_unwind};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
@@ -16,11 +20,15 @@ use std::task::{Context, Poll, Wake, Waker};
 use futures::FutureExt;
 use testbed::lock;
 
+use super::live::TaskKey;
 use super::state::State;
 use super::worker::Shared;
 
+/// A task's output, its type erased (its `JoinHandle` knows it), or the panic that ended it.
+pub(crate) type Output = std::thread::Result<Box<dyn Any + Send>>;
+
 /// A task's future, type-erased; `Send`, since any worker may poll it.
-pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = Output> + Send>>;
 
 // ANCHOR: task
 /// A spawned task.
@@ -30,9 +38,11 @@ pub(crate) struct Task {
     /// The future; `None` once it is done (or dropped at shutdown).
     pub(crate) future: Mutex<Option<BoxFuture>>,
     /// Its key in the runtime's table of live tasks.
-    pub(crate) key: usize,
+    pub(crate) key: TaskKey,
     /// The runtime it belongs to.
     pub(crate) shared: Weak<Shared>,
+    /// Its output, once it is done, and the waker of its `JoinHandle`, if that waits.
+    pub(crate) join: Mutex<Join>,
 }
 
 impl Wake for Task {
@@ -55,18 +65,50 @@ impl Wake for Task {
 }
 // ANCHOR_END: task
 
-/// A task's output (or panic), and the waker of whoever waits for it.
-struct JoinState<T> {
+/// Where a task's output waits for its `JoinHandle`.
+#[derive(Default)]
+pub(crate) struct Join {
     /// Set when the task has finished.
-    result: Option<std::thread::Result<T>>,
+    output: Option<Output>,
     /// The `JoinHandle`'s waker, if it is waiting.
     waker: Option<Waker>,
 }
 
+impl Task {
+    /// The task is done: keeps its output for the handle, and wakes the handle.
+    pub(crate) fn finish(&self, output: Output) {
+        let waker = {
+            let mut join = lock(&self.join);
+            join.output = Some(output);
+            join.waker.take()
+        };
+        // Under the lock the handle takes to look: no wake falls between; woken after it.
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// `future`, boxed, with its output type erased and its panic caught (one task's panic must
+/// not take its worker thread down): what a task holds.
+pub(crate) fn erase<F>(future: F) -> BoxFuture
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Box::pin(
+        AssertUnwindSafe(future)
+            .catch_unwind()
+            .map(|result| result.map(|output| Box::new(output) as Box<dyn Any + Send>)),
+    )
+}
+
 /// Waits for a spawned task's output. Dropping it detaches the task (it runs on).
 pub struct JoinHandle<T> {
-    /// Shared with the task.
-    state: Arc<Mutex<JoinState<T>>>,
+    /// The task; its output is in `task.join`.
+    task: Arc<Task>,
+    /// The output's type, which the task has forgotten.
+    output: PhantomData<fn() -> T>,
 }
 
 impl<T> std::fmt::Debug for JoinHandle<T> {
@@ -76,56 +118,40 @@ impl<T> std::fmt::Debug for JoinHandle<T> {
 }
 
 impl<T> JoinHandle<T> {
+    /// The handle of `task`, whose output is a `T`.
+    pub(crate) fn new(task: Arc<Task>) -> JoinHandle<T> {
+        JoinHandle {
+            task,
+            output: PhantomData,
+        }
+    }
+
     /// Whether the task has finished.
     pub fn is_finished(&self) -> bool {
-        lock(&self.state).result.is_some()
+        lock(&self.task.join).output.is_some()
     }
 }
 
-impl<T> Future for JoinHandle<T> {
+impl<T: 'static> Future for JoinHandle<T> {
     type Output = T;
 
     /// The task's output. If the task panicked, the panic goes on here, in the task that
     /// waits for it (as `std::thread::JoinHandle::join().unwrap()` would).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        let mut state = lock(&self.state);
-        match state.result.take() {
-            Some(Ok(output)) => Poll::Ready(output),
+        let mut join = lock(&self.task.join);
+        match join.output.take() {
+            Some(Ok(output)) => match output.downcast::<T>() {
+                Ok(output) => Poll::Ready(*output),
+                Err(_) => unreachable!("a task's output has the type its JoinHandle names"),
+            },
             Some(Err(panic)) => {
-                drop(state);
+                drop(join);
                 resume_unwind(panic)
             }
             None => {
-                // Under the lock the task takes to store its result: no wake falls between.
-                state.waker = Some(cx.waker().clone());
+                join.waker = Some(cx.waker().clone());
                 Poll::Pending
             }
         }
     }
-}
-
-/// `future` wrapped to put its output (or its panic: one task's panic must not take its
-/// worker thread down) where its `JoinHandle` finds it.
-pub(crate) fn with_join_handle<F>(future: F) -> (BoxFuture, JoinHandle<F::Output>)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let state = Arc::new(Mutex::new(JoinState {
-        result: None,
-        waker: None,
-    }));
-    let done = Arc::clone(&state);
-    let task = async move {
-        let result = AssertUnwindSafe(future).catch_unwind().await;
-        let waker = {
-            let mut state = lock(&done);
-            state.result = Some(result);
-            state.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    };
-    (Box::pin(task), JoinHandle { state })
 }

@@ -22,13 +22,13 @@ use std::cell::RefCell;
 use std::iter;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Waker};
+use std::task::{Context, Poll, Waker};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
-use slab::Slab;
 use testbed::lock;
 
 use super::budget;
+use super::live::LiveTasks;
 use super::park::{Parker, Unpark};
 use super::reactor::Reactor;
 use super::task::{BoxFuture, Task};
@@ -60,7 +60,7 @@ pub(crate) struct Shared {
     /// Where workers park.
     pub(crate) parker: Parker,
     /// Every task not finished yet (so that shutdown can drop their futures).
-    pub(crate) live: Mutex<Slab<Arc<Task>>>,
+    pub(crate) live: LiveTasks,
     /// Set at shutdown.
     pub(crate) shutdown: AtomicBool,
     /// Operations per poll, if the budget is on.
@@ -126,7 +126,7 @@ impl Shared {
             stealers: queues.iter().map(Worker::stealer).collect(),
             reactor: Reactor::new()?,
             parker: Parker::default(),
-            live: Mutex::new(Slab::new()),
+            live: LiveTasks::default(),
             shutdown: AtomicBool::new(false),
             budget,
             counts: Counts {
@@ -139,21 +139,17 @@ impl Shared {
         Ok((shared, queues))
     }
 
-    /// A new task for `future`, queued.
-    pub(crate) fn spawn(self: &Arc<Self>, future: BoxFuture) {
-        let task = {
-            let mut live = lock(&self.live);
-            let entry = live.vacant_entry();
-            let task = Arc::new(Task {
-                state: super::state::State::scheduled(),
-                future: Mutex::new(Some(future)),
-                key: entry.key(),
-                shared: Arc::downgrade(self),
-            });
-            entry.insert(Arc::clone(&task));
-            task
-        };
-        self.schedule(task);
+    /// A new task for `future`, queued; returns it, for its `JoinHandle`.
+    pub(crate) fn spawn(self: &Arc<Self>, future: BoxFuture) -> Arc<Task> {
+        let task = self.live.insert(|key| Task {
+            state: super::state::State::scheduled(),
+            future: Mutex::new(Some(future)),
+            key,
+            shared: Arc::downgrade(self),
+            join: Mutex::default(),
+        });
+        self.schedule(Arc::clone(&task));
+        task
     }
 
     // ANCHOR: schedule
@@ -206,7 +202,7 @@ impl Shared {
     /// After the workers have stopped: drops every task's future (a task waiting on a socket
     /// holds the socket, whose registration holds the task's waker: a cycle only this breaks).
     pub(crate) fn drop_tasks(&self) {
-        let tasks: Vec<Arc<Task>> = lock(&self.live).drain().collect();
+        let tasks = self.live.drain();
         for task in &tasks {
             let future = lock(&task.future).take();
             drop(future); // outside the lock: its drop may wake other tasks
@@ -308,23 +304,25 @@ fn run_task(shared: &Arc<Shared>, index: usize, task: Arc<Task>) {
     budget::reset(shared.budget);
     let waker = Waker::from(Arc::clone(&task));
     let mut cx = Context::from_waker(&waker);
-    let done = {
-        let mut future = lock(&task.future);
-        match future.as_mut() {
-            Some(future) => future.as_mut().poll(&mut cx).is_ready(),
-            None => true, // dropped at shutdown
-        }
+    let poll = match lock(&task.future).as_mut() {
+        Some(future) => future.as_mut().poll(&mut cx),
+        None => return, // dropped at shutdown
     };
     budget::reset(None);
-    if done {
-        task.state.complete();
-        let future = lock(&task.future).take();
-        drop(future);
-        let removed = lock(&shared.live).try_remove(task.key);
-        drop(removed);
-    } else if task.state.finish_pending() {
-        // Woken while we polled it: it goes back in the queue (behind the others).
-        shared.schedule(task);
+    match poll {
+        Poll::Ready(output) => {
+            task.state.complete();
+            let future = lock(&task.future).take();
+            drop(future);
+            shared.live.remove(task.key);
+            task.finish(output); // last: whoever waits finds the task gone from the table
+        }
+        Poll::Pending => {
+            if task.state.finish_pending() {
+                // Woken while we polled it: it goes back in the queue (behind the others).
+                shared.schedule(task);
+            }
+        }
     }
 }
 // ANCHOR_END: run_task
