@@ -30,14 +30,8 @@ use testbed::lock;
 /// The token of the cross-thread waker.
 const WAKE_TOKEN: Token = Token(usize::MAX);
 
-/// A direction of readiness.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// Reading (or accepting).
-    Read = 0,
-    /// Writing (or a connect finishing).
-    Write = 1,
-}
+/// A direction of readiness: step 5's.
+pub use step05_futures::reactor::Direction;
 
 /// What the reactor knows about one direction of one socket (as in step 5).
 #[derive(Debug, Default)]
