@@ -505,11 +505,13 @@ chapter8() {
     syscalls step08-syscalls 1000 step03-select/epoll step05-futures step06-async-await step08-io-uring
     overflows step08-overflows 10000
     transcript step08-tiny-ring 0 cargo run --release -p step08-io-uring -- --connections 1000 --ring-entries 4
+    table step08-buffers cargo run --release -p compare -- --steps step05-futures,step06-async-await,step08-io-uring --connections 10000 --repeat 3 --markdown
+    shell_transcript step08-pool-sizes 'for b in 16 64 512 4096; do cargo run -q --release -p step08-io-uring -- --connections 10000 --pool-buffers $b --json | jq -c "{pool_buffers: $b, cpu_ms: (.cpu_user_ms + .cpu_sys_ms | round), peak_rss_mib: (.max_rss_kib / 1024 | round), pool_ran_dry, ok}"; done'
     bench cargo bench -p step08-io-uring --bench ring
     bench_table step08-nops step08-io-uring ring nops one-by-one,batched count \
         "Median time for the whole count, on one ring (making the ring is not timed)"
     bench_table step08-fan_out step08-io-uring ring fan_out \
-        ring,step05-join-all,step06-ours connections "Median time for the whole fan-out, no server delay"
+        ring-pool,ring-owned,step05-join-all,step06-ours connections "Median time for the whole fan-out, no server delay"
 }
 
 # Chapter 9

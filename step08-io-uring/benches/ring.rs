@@ -1,6 +1,7 @@
 //! What the ring costs, and what batching saves: a thousand no-op operations awaited one after
 //! another (each needs its own `io_uring_enter`) or all at once (one `io_uring_enter` carries
-//! them all); and the fan-out at 100 connections with no delay, beside step 5's and step 6's.
+//! them all); and the fan-out at 100 connections with no delay, receiving into the pool or into
+//! a buffer per connection, beside step 5's and step 6's.
 //!
 //! ```text
 //! cargo bench -p step08-io-uring --bench ring
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use futures::future::join_all;
+use step08_io_uring::fetch::Buffers;
 use step08_io_uring::uring::op::nop;
 use step08_io_uring::{Options, block_on, fan_out};
 use testbed::Workload;
@@ -62,8 +64,15 @@ fn fan_outs(c: &mut Criterion) {
     let (_server, workload) = Workload::zero_delay(100).expect("start the server");
     let mut group = c.benchmark_group("step08-io-uring/fan_out");
     group.sample_size(20);
-    group.bench_function(BenchmarkId::new("ring", 100), |b| {
+    group.bench_function(BenchmarkId::new("ring-pool", 100), |b| {
         b.iter(|| black_box(fan_out(&workload, Options::default())))
+    });
+    group.bench_function(BenchmarkId::new("ring-owned", 100), |b| {
+        let owned = Options {
+            buffers: Buffers::Owned,
+            ..Options::default()
+        };
+        b.iter(|| black_box(fan_out(&workload, owned)))
     });
     group.bench_function(BenchmarkId::new("step05-join-all", 100), |b| {
         b.iter(|| black_box(step05_futures::fan_out::join_all(&workload)))

@@ -13,8 +13,9 @@ use step06_async_await::sync::Semaphore;
 use testbed::variants::Plan;
 use testbed::{ConnectionRecord, ConnectionResult, Outcome, Variant, Workload};
 
-use crate::fetch::fetch;
+use crate::fetch::{Buffers, fetch};
 use crate::uring::block_on_ring;
+use crate::uring::pool::{BUFFER_SIZE, DEFAULT_BUFFERS};
 use crate::uring::ring::{Counts, DEFAULT_ENTRIES, Ring};
 
 /// How to run the fan-out.
@@ -25,6 +26,11 @@ pub struct Options {
     /// The submission queue's size. Smaller than the connections is fine: a full queue is
     /// handed to the kernel, and filled again.
     pub ring_entries: u32,
+    /// Where responses are received: the ring's pool, or a buffer per connection.
+    pub buffers: Buffers,
+    /// How many buffers the ring's pool has (with [`Buffers::Pool`]). Fewer than the
+    /// connections is the point: a buffer is taken only while a message is being read.
+    pub pool_buffers: u16,
 }
 
 impl Default for Options {
@@ -32,6 +38,8 @@ impl Default for Options {
         Options {
             limit: None,
             ring_entries: DEFAULT_ENTRIES,
+            buffers: Buffers::Pool,
+            pool_buffers: DEFAULT_BUFFERS,
         }
     }
 }
@@ -57,6 +65,7 @@ impl From<FanOut> for Outcome {
             ("entries_submitted", counts.submitted),
             ("completions", counts.completed),
             ("operations_cancelled", counts.orphaned),
+            ("pool_ran_dry", counts.ran_dry),
         ] {
             outcome.extra.insert(name.into(), value.into());
         }
@@ -66,7 +75,7 @@ impl From<FanOut> for Outcome {
 
 // ANCHOR: run
 /// Every connection as a task of its own, at most `limit` at a time: step 6's `run`.
-async fn run(workload: &Workload, limit: Option<usize>) -> Vec<ConnectionResult> {
+async fn run(workload: &Workload, limit: Option<usize>, buffers: Buffers) -> Vec<ConnectionResult> {
     let limit = limit.map(|permits| Rc::new(Semaphore::new(permits)));
     let (clock, deadline) = (workload.clock, workload.timeout);
     let tasks: Vec<_> = workload
@@ -81,7 +90,8 @@ async fn run(workload: &Workload, limit: Option<usize>) -> Vec<ConnectionResult>
                     Some(semaphore) => Some(semaphore.acquire().await),
                     None => None,
                 };
-                fetch(target, ConnectionRecord::start(clock, id, deadline), check).await
+                let record = ConnectionRecord::start(clock, id, deadline);
+                fetch(target, record, check, buffers).await
             })
         })
         .collect();
@@ -89,12 +99,16 @@ async fn run(workload: &Workload, limit: Option<usize>) -> Vec<ConnectionResult>
 }
 // ANCHOR_END: run
 
-/// Runs the fan-out on a ring of its own. Panics if the ring cannot be made (see
-/// [`crate::unavailable`]).
+/// Runs the fan-out on a ring of its own (with a pool of receive buffers, for
+/// [`Buffers::Pool`]). Panics if the ring cannot be made (see [`crate::unavailable`]).
 pub fn fan_out(workload: &Workload, options: Options) -> FanOut {
-    let ring = Ring::new(options.ring_entries).expect("create the io_uring ring");
+    let mut ring = Ring::new(options.ring_entries).expect("create the io_uring ring");
+    if options.buffers == Buffers::Pool {
+        ring.provide_buffers(options.pool_buffers, BUFFER_SIZE)
+            .expect("give the kernel the ring's receive buffers");
+    }
     let ring = Rc::new(RefCell::new(ring));
-    let results = block_on_ring(&ring, run(workload, options.limit));
+    let results = block_on_ring(&ring, run(workload, options.limit, options.buffers));
     // The runtime has ended, and every task with it. What they left on the ring (the timers
     // cancelled when their connection finished first) completes now.
     let left_on_ring = ring.borrow_mut().settle(Duration::from_secs(5));
@@ -113,11 +127,26 @@ fn unavailable(_: &Plan) -> Option<String> {
 
 /// This step's fan-out, as the binary and `compare` run it.
 pub fn variants() -> Vec<Variant> {
-    vec![Variant {
-        step: env!("CARGO_PKG_NAME"),
-        variant: "ring",
-        about: "io_uring: completion-based I/O, on step 5's executor",
-        fan_out: |w| fan_out(w, Options::default()).into(),
-        cannot_run: unavailable,
-    }]
+    vec![
+        Variant {
+            step: env!("CARGO_PKG_NAME"),
+            variant: "pool",
+            about: "io_uring, receiving into a pool of buffers the kernel picks from",
+            fan_out: |w| fan_out(w, Options::default()).into(),
+            cannot_run: unavailable,
+        },
+        Variant {
+            step: env!("CARGO_PKG_NAME"),
+            variant: "owned",
+            about: "io_uring, each connection receiving into a buffer of its own",
+            fan_out: |w| {
+                let options = Options {
+                    buffers: Buffers::Owned,
+                    ..Options::default()
+                };
+                fan_out(w, options).into()
+            },
+            cannot_run: unavailable,
+        },
+    ]
 }

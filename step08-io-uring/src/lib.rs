@@ -11,18 +11,21 @@
 //! async code is step 6's, with one difference that completion forces on every API built on
 //! it: buffers are *owned*. An operation takes its buffer by value and gives it back with the
 //! result, because the kernel writes into the buffer until the operation completes, and that
-//! can be after the future that asked was dropped.
+//! can be after the future that asked was dropped. Or, so that a waiting receive holds no
+//! memory at all, it names a pool the ring gave the kernel, and the kernel picks a buffer from
+//! it when data arrives ([`uring::pool`]).
 //!
 //! ## Layout
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`fetch`] | one connection: step 6's `exchange`, with owned buffers |
+//! | [`fetch`] | one connection: step 6's `exchange`, reading into the pool or an owned buffer |
 //! | [`fan_out`](mod@fan_out) | a task per connection, and the ring's counts in the report |
 //! | [`echo`] | the echo server, a task per connection |
 //! | [`uring::ring`] | the ring: submissions, completions, orphans; what the executor sleeps in |
 //! | [`uring::op`] | `Op<T>`, the one leaf future: an operation and what it keeps |
-//! | [`uring::net`] | `TcpStream`, `TcpListener` with owned buffers |
+//! | [`uring::net`] | `TcpStream`, `TcpListener` with owned buffers, or the ring's pool |
+//! | [`uring::pool`] | the pool of receive buffers the kernel picks from when data arrives |
 //! | [`uring::time`] | `sleep` and `timeout` on the ring's timers (step 5's `Timers`) |
 #![deny(unsafe_code)]
 

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p step08-io-uring -- --timeline
 //! cargo run --release -p step08-io-uring -- --connections 10000
+//! cargo run --release -p step08-io-uring -- --connections 10000 --variant owned
 //! cargo run --release -p step08-io-uring -- --connections 1000 --ring-entries 8
 //! cargo run --release -p step08-io-uring -- --connections 20 --trace
 //! cargo run --release -p step08-io-uring -- echo-server --addr 127.0.0.1:8008
@@ -12,6 +13,8 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use step08_io_uring::fetch::Buffers;
+use step08_io_uring::uring::pool::DEFAULT_BUFFERS;
 use step08_io_uring::{Options, echo, fan_out};
 use testbed::cli::ServerOptions;
 use testbed::{CommonOptions, Workload};
@@ -22,6 +25,14 @@ use testbed::{CommonOptions, Workload};
 struct Cli {
     #[command(subcommand)]
     server: Option<Server>,
+    /// Where responses are received: `pool`, buffers the kernel picks from a pool when data
+    /// arrives; `owned`, a buffer per connection, lent to the kernel with every receive.
+    #[arg(long, default_value = "pool", value_parser = testbed::variants::parser(&step08_io_uring::variants()))]
+    variant: String,
+    /// How many buffers (of 8 KiB) the pool has, with `--variant pool`.
+    #[arg(long, value_name = "B", default_value_t = DEFAULT_BUFFERS,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pool_buffers: u16,
     /// At most K connections in flight at a time (a semaphore).
     #[arg(long, value_name = "K", value_parser = testbed::cli::at_least_one())]
     limit: Option<usize>,
@@ -63,13 +74,19 @@ fn main() -> ExitCode {
     if cli.trace {
         step05_futures::trace::enable();
     }
+    let variant = testbed::variants::find(&step08_io_uring::variants(), &cli.variant);
     let options = Options {
         limit: cli.limit,
         ring_entries: cli.ring_entries,
+        buffers: match variant.variant {
+            "owned" => Buffers::Owned,
+            _ => Buffers::Pool,
+        },
+        pool_buffers: cli.pool_buffers,
     };
     testbed::run_step(
         env!("CARGO_PKG_NAME"),
-        "ring",
+        variant.variant,
         &cli.common,
         |workload: &Workload| fan_out(workload, options),
     )

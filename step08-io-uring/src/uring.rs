@@ -3,6 +3,7 @@
 
 pub mod net;
 pub mod op;
+pub mod pool;
 pub mod ring;
 pub mod time;
 

@@ -8,10 +8,11 @@ use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 
-use io_uring::{opcode, types};
+use io_uring::{cqueue, opcode, squeue, types};
 use socket2::{SockAddr, SockAddrStorage};
 
 use crate::uring::op::Op;
+use crate::uring::pool::{GROUP, PoolBuf, given_back_since, no_pool};
 use crate::uring::ring::Ring;
 
 /// A socket shared by a stream and the operations it has in flight: closed when the last of
@@ -155,6 +156,49 @@ impl TcpStream {
         (Ok(()), keep.1)
     }
     // ANCHOR_END: read_write
+
+    // ANCHOR: read_from_pool
+    /// Receives into a buffer of the ring's pool (see [`Ring::provide_buffers`]), which the
+    /// kernel picks only when data arrives: while it waits, the receive holds no memory. The
+    /// returned [`PoolBuf`] holds the bytes (none at end-of-file) and gives the buffer back
+    /// when dropped. If the pool is empty, waits until a buffer comes back, and tries again.
+    pub async fn read_from_pool(&self) -> io::Result<PoolBuf> {
+        let ring = Ring::current();
+        loop {
+            let (size, seen) = match ring.borrow().pool() {
+                Some(pool) => (pool.buffer_size(), pool.given_back_so_far()),
+                None => return Err(no_pool()),
+            };
+            let len = u32::try_from(size).unwrap_or(u32::MAX);
+            // SAFETY: the entry names no memory of ours but the pool's group: the kernel
+            // writes into one of the pool's buffers, which the ring owns and outlives every
+            // operation. `keep` holds the socket open until the receive completes.
+            let started = unsafe {
+                Op::start(Rc::clone(&self.socket), |socket| {
+                    opcode::Recv::new(types::Fd(socket.raw()), std::ptr::null_mut(), len)
+                        .buf_group(GROUP)
+                        .build()
+                        .flags(squeue::Flags::BUFFER_SELECT)
+                })
+            };
+            let (received, flags, _) = started.map_err(|(e, _)| e)?.with_flags().await;
+            // The buffer the kernel picked, if it picked one: from here on, ours to give back.
+            let buf = |n| PoolBuf::new(Rc::clone(&ring), cqueue::buffer_select(flags), n);
+            match received {
+                Ok(n) => return Ok(buf(n as usize)),
+                // Every buffer was out when data arrived: wait for one to come back.
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    ring.borrow_mut().ran_dry();
+                    given_back_since(&ring, seen).await?;
+                }
+                Err(e) => {
+                    drop(buf(0)); // an error takes no buffer, but if it did, it goes back
+                    return Err(e);
+                }
+            }
+        }
+    }
+    // ANCHOR_END: read_from_pool
 }
 
 /// A TCP listener on the current ring.

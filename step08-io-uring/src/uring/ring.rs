@@ -30,6 +30,8 @@ use step05_futures::trace;
 
 use step05_futures::timers::{TimerKey, Timers};
 
+use crate::uring::pool::Pool;
+
 /// Kept by a slot until its operation completes: whatever the kernel may read or write.
 pub type Keep = Box<dyn Any>;
 
@@ -38,6 +40,9 @@ pub type Keep = Box<dyn Any>;
 const UNWATCHED: u64 = u64::MAX;
 /// The `user_data` of the read on the interrupt's eventfd.
 const INTERRUPT: u64 = u64::MAX - 1;
+/// The `user_data` of the entries that give buffers to the kernel's pool: nobody waits for
+/// them, but one that fails is an error of the ring (a lost buffer could starve receives).
+const PROVIDE: u64 = u64::MAX - 2;
 /// Slots are numbered in the low 32 bits of `user_data`, generations in the high 32.
 const SLOT_BITS: u32 = 32;
 
@@ -86,6 +91,9 @@ pub struct Counts {
     pub completed: u64,
     /// Operations whose future was dropped before they completed.
     pub orphaned: u64,
+    /// Receives into the pool that found every buffer in use (`ENOBUFS`), and started again
+    /// once one came back.
+    pub ran_dry: u64,
 }
 
 // ANCHOR: ring
@@ -107,6 +115,8 @@ pub struct Ring {
     closing: bool,
     /// The timers: deadlines `turn` waits no longer than.
     timers: Timers,
+    /// The receive buffers given to the kernel, if any (see [`Ring::provide_buffers`]).
+    pool: Option<Pool>,
     /// What it has counted.
     counts: Counts,
     /// How many runtimes have installed it (see [`Ring::enter`]).
@@ -170,11 +180,63 @@ impl Ring {
             interrupt_armed: false,
             closing: false,
             timers: Timers::default(),
+            pool: None,
             counts: Counts::default(),
             entered: 0,
         };
         ring.arm_interrupt()?;
         Ok(ring)
+    }
+
+    // ANCHOR: provide_buffers
+    /// Gives the kernel a pool of `count` receive buffers of `size` bytes, for receives that
+    /// let the kernel pick their buffer when data arrives
+    /// ([`TcpStream::read_from_pool`](crate::uring::net::TcpStream::read_from_pool)). Done
+    /// once, before the ring runs anything: one entry, and one `io_uring_enter` to hand it
+    /// over and wait for its answer.
+    pub fn provide_buffers(&mut self, count: u16, size: usize) -> io::Result<()> {
+        if self.pool.is_some() || !self.slots.is_empty() || count == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a ring gets one pool of at least one buffer, before any operation starts",
+            ));
+        }
+        let pool = self.pool.insert(Pool::new(count, size));
+        let entry = pool.provide(0, count).user_data(PROVIDE);
+        // SAFETY: the entry points into the pool's block, which the ring owns and frees only
+        // when no operation is in flight (see `Drop for Ring`).
+        unsafe { self.push(&entry) }?;
+        self.io_uring_enter(1, None)?;
+        let (mut to_wake, mut to_drop) = (Vec::new(), Vec::new());
+        self.reap(&mut to_wake, &mut to_drop) // an error here is the provide's
+    }
+    // ANCHOR_END: provide_buffers
+
+    /// The pool of receive buffers, if the ring has one.
+    pub(crate) fn pool(&self) -> Option<&Pool> {
+        self.pool.as_ref()
+    }
+
+    /// The pool of receive buffers, if the ring has one.
+    pub(crate) fn pool_mut(&mut self) -> Option<&mut Pool> {
+        self.pool.as_mut()
+    }
+
+    /// A receive into the pool found every buffer in use.
+    pub(crate) fn ran_dry(&mut self) {
+        self.counts.ran_dry += 1;
+    }
+
+    /// Gives buffer `id` back to the kernel's pool, with the next batch: the task has read it,
+    /// or nobody will (its receive was orphaned).
+    pub(crate) fn give_back(&mut self, id: u16) -> io::Result<()> {
+        let Some(pool) = &mut self.pool else {
+            return Err(crate::uring::pool::no_pool());
+        };
+        let entry = pool.provide(id, 1).user_data(PROVIDE);
+        pool.given_back();
+        // SAFETY: as in `provide_buffers`: the entry points into the pool's block.
+        unsafe { self.push(&entry) }
     }
 
     /// Installs `ring` as this thread's current ring until the guard is dropped.
@@ -327,7 +389,9 @@ impl Ring {
     /// the operation.
     pub fn orphan(&mut self, id: OpId) -> Option<Keep> {
         let slot = self.slot(id)?;
-        if slot.result.is_some() {
+        if let Some((_, flags)) = slot.result {
+            // A receive whose buffer nobody will read: the buffer goes back to the pool.
+            self.recycle(flags);
             // Handed back so the caller drops it outside the ring's borrow (it may hold a
             // socket, whose drop submits a close).
             return Some(self.slots.remove(id.key).keep);
@@ -365,6 +429,16 @@ impl Ring {
                 Ok(())
             }
             Err(_) => Err(fd),
+        }
+    }
+
+    /// Gives back the pool's buffer a completion with `flags` took, if it took one: for
+    /// receives whose result nobody reads.
+    fn recycle(&mut self, flags: u32) {
+        if let Some(id) = cqueue::buffer_select(flags)
+            && let Err(e) = self.give_back(id)
+        {
+            eprintln!("step08: could not give buffer {id} back to the kernel: {e}");
         }
     }
 
@@ -447,6 +521,14 @@ impl Ring {
         for (user_data, result, flags) in done {
             match user_data {
                 UNWATCHED => {}
+                PROVIDE if result < 0 => {
+                    let e = io::Error::from_raw_os_error(-result);
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!("giving receive buffers to the kernel failed: {e}"),
+                    ));
+                }
+                PROVIDE => {}
                 INTERRUPT => {
                     self.interrupt_armed = false;
                     if !self.closing {
@@ -463,6 +545,7 @@ impl Ring {
                     };
                     if slot.orphaned {
                         to_drop.push(self.slots.remove(id.key).keep);
+                        self.recycle(flags);
                     } else {
                         slot.result = Some((result, flags));
                         to_wake.extend(slot.waker.take());
@@ -509,6 +592,11 @@ impl Driver for Ring {
         let mut orphans = Vec::new();
         self.reap(&mut to_wake, &mut orphans)?;
         self.timers.fire_due(Instant::now(), &mut to_wake);
+        // Buffers given back before this turn have just gone to the kernel: the receives that
+        // found the pool empty can try again.
+        if let Some(pool) = &mut self.pool {
+            pool.wake_waiting(&mut to_wake);
+        }
         // What the orphans kept is freed now that the kernel is done with it. (A socket among
         // it is closed by a plain close(2): the ring is busy with us.)
         drop(orphans);
@@ -567,6 +655,8 @@ impl Drop for Ring {
             for (_, slot) in std::mem::take(&mut self.slots) {
                 std::mem::forget(slot.keep);
             }
+            // A receive still in flight may yet write into the pool's block.
+            std::mem::forget(self.pool.take());
         }
     }
 }
