@@ -26,9 +26,10 @@ fn a_hundred_connections_succeed_in_a_few_system_calls() {
         run.left_on_ring, 0,
         "every operation completed or was reaped"
     );
-    // Seven entries per connection (socket, connect, send, two receives or more, the
-    // received buffer given back, close), plus the interrupt's read and the pool's provide.
-    assert!(run.counts.submitted >= 702, "{:?}", run.counts);
+    // Six entries per connection (socket, connect, send, two receives or more, close), plus
+    // the interrupt's read, the pool's provide, and the give-backs of the received buffers
+    // (at least one entry; many buffers in each when they come back in a row).
+    assert!(run.counts.submitted >= 603, "{:?}", run.counts);
     // Usually a dozen or so calls; the bound leaves room for a loaded machine, where answers
     // trickle in and wake the ring more often, and still says that calls carry many entries.
     assert!(

@@ -44,8 +44,10 @@ pub(crate) struct Pool {
     len: usize,
     /// The size of each buffer.
     size: usize,
-    /// How many times a buffer has gone back to the kernel: a receive that found the pool
-    /// empty waits until this moves.
+    /// Buffers read (or nobody will read), to go back to the kernel with the next batch.
+    returned: Vec<u16>,
+    /// How many buffers have gone back to the kernel: a receive that found the pool empty
+    /// waits until this moves.
     given_back: u64,
     /// What `given_back` was when the waiting receives were last woken.
     woken_at: u64,
@@ -63,6 +65,7 @@ impl Pool {
             base,
             len,
             size,
+            returned: Vec::new(),
             given_back: 0,
             woken_at: 0,
             waiting: Vec::new(),
@@ -84,10 +87,25 @@ impl Pool {
         self.size
     }
 
-    /// Buffer `id` went back to the kernel (its entry is in the submission queue).
-    pub(crate) fn given_back(&mut self) {
-        self.given_back += 1;
+    /// Buffer `id` is free again: it goes back to the kernel with the next batch.
+    pub(crate) fn give_back(&mut self, id: u16) {
+        self.returned.push(id);
     }
+
+    // ANCHOR: give_back
+    /// The entries that give every returned buffer back to the kernel: one per run of
+    /// consecutive buffer numbers. The kernel hands buffers out in order, and they come back
+    /// in about that order, so one entry often carries dozens.
+    pub(crate) fn give_back_entries(&mut self) -> Vec<squeue::Entry> {
+        let entries = runs(&mut self.returned)
+            .into_iter()
+            .map(|(first, count)| self.provide(first, count))
+            .collect();
+        self.given_back += self.returned.len() as u64;
+        self.returned.clear();
+        entries
+    }
+    // ANCHOR_END: give_back
 
     /// How many buffers have gone back so far: what a receive notes before it starts, to know
     /// after an `ENOBUFS` whether one has come back since.
@@ -125,6 +143,17 @@ impl Pool {
             self.size,
         )
     }
+}
+
+/// `ids` sorted, as runs of consecutive numbers: (first, count) for each.
+fn runs(ids: &mut [u16]) -> Vec<(u16, u16)> {
+    ids.sort_unstable();
+    ids.chunk_by(|a, b| a + 1 == *b)
+        .map(|run| {
+            let count = u16::try_from(run.len()).expect("at most u16::MAX buffers");
+            (run[0], count)
+        })
+        .collect()
 }
 
 impl Drop for Pool {
@@ -210,4 +239,17 @@ pub(crate) async fn given_back_since(ring: &Rc<RefCell<Ring>>, seen: u64) -> io:
 /// The error of a receive into the pool on a ring that has none.
 pub(crate) fn no_pool() -> io::Error {
     io::Error::other("this ring has no buffer pool: make it with Ring::provide_buffers first")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs;
+
+    /// Buffers returned out of order go back as few runs as their numbers allow.
+    #[test]
+    fn returned_buffers_go_back_in_runs() {
+        assert_eq!(runs(&mut [5, 3, 4, 9, 0, 1]), [(0, 2), (3, 3), (9, 1)]);
+        assert_eq!(runs(&mut [7]), [(7, 1)]);
+        assert_eq!(runs(&mut []), []);
+    }
 }

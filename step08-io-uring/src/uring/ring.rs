@@ -233,10 +233,20 @@ impl Ring {
         let Some(pool) = &mut self.pool else {
             return Err(crate::uring::pool::no_pool());
         };
-        let entry = pool.provide(id, 1).user_data(PROVIDE);
-        pool.given_back();
-        // SAFETY: as in `provide_buffers`: the entry points into the pool's block.
-        unsafe { self.push(&entry) }
+        pool.give_back(id);
+        Ok(())
+    }
+
+    /// Queues the entries that give the returned buffers back (see `Pool::give_back_entries`).
+    fn queue_give_backs(&mut self) -> io::Result<()> {
+        let Some(pool) = &mut self.pool else {
+            return Ok(());
+        };
+        for entry in pool.give_back_entries() {
+            // SAFETY: as in `provide_buffers`: the entry points into the pool's block.
+            unsafe { self.push(&entry.user_data(PROVIDE)) }?;
+        }
+        Ok(())
     }
 
     /// Installs `ring` as this thread's current ring until the guard is dropped.
@@ -568,6 +578,8 @@ impl Driver for Ring {
     /// a completion (when none is waiting already): one `io_uring_enter` for both. Then reaps
     /// every completion.
     fn turn(&mut self, timeout: Option<Duration>) -> io::Result<Vec<Waker>> {
+        // The buffers tasks have read since the last turn go back with this batch.
+        self.queue_give_backs()?;
         // No longer than asked, nor than the nearest timer.
         let timeout = match (timeout, self.timers.next_timeout()) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -592,8 +604,8 @@ impl Driver for Ring {
         let mut orphans = Vec::new();
         self.reap(&mut to_wake, &mut orphans)?;
         self.timers.fire_due(Instant::now(), &mut to_wake);
-        // Buffers given back before this turn have just gone to the kernel: the receives that
-        // found the pool empty can try again.
+        // Buffers given back at the start of this turn have just gone to the kernel: the
+        // receives that found the pool empty can try again.
         if let Some(pool) = &mut self.pool {
             pool.wake_waiting(&mut to_wake);
         }
