@@ -58,7 +58,8 @@ struct FanOutArgs {
     /// Only these steps or variants (comma-separated: `step03-select`, `epoll`, `step01-blocking/threads`).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     steps: Vec<String>,
-    /// Runs per variant; the table shows the median run and the spread of wall times.
+    /// Runs per variant, in rounds (every variant once per round); the table shows the median
+    /// run and the spread of wall times.
     #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100))]
     repeat: usize,
     /// Variants expected to take longer than this (sequential: N x delay) are skipped.
@@ -169,11 +170,7 @@ fn compare_fan_outs(args: &FanOutArgs) -> ExitCode {
         plan,
         timeout_ms: args.timeout_ms,
     };
-    let mut rows = Vec::with_capacity(chosen.len());
-    for variant in chosen {
-        eprintln!("compare: {} ...", variant.name());
-        rows.push(runner.row(variant, args.repeat));
-    }
+    let rows = runner.rows(&chosen, args.repeat);
     drop(server);
     let comparison = Comparison {
         connections: args.connections,

@@ -99,24 +99,51 @@ pub struct Runner<'a> {
 }
 
 impl Runner<'_> {
-    /// Runs `variant` `repeat` times (or skips it, saying why) and summarises the runs by
-    /// their median wall time.
-    pub fn row(&self, variant: &Variant, repeat: usize) -> Row {
-        if let Some(reason) = (variant.cannot_run)(&self.plan) {
-            return Row::skipped(variant, reason);
-        }
-        let mut runs = Vec::with_capacity(repeat);
-        for _ in 0..repeat.max(1) {
-            match self.run_once(variant) {
-                Ok(report) => runs.push(report),
-                Err(why) => {
-                    return Row {
-                        broken: true,
-                        ..Row::skipped(variant, why)
-                    };
+    /// Runs every variant `repeat` times (or skips it, saying why) and summarises each one's
+    /// runs by their median wall time. The runs go in rounds, each round running every
+    /// variant once, in order, rather than each variant's repeats in a row: what drifts during
+    /// a comparison (the kernel's table of recently closed connections fills up, the server
+    /// grows) then falls on every row alike, instead of on the rows that come last.
+    pub fn rows(&self, variants: &[&Variant], repeat: usize) -> Vec<Row> {
+        // Each variant's runs so far, or the row that ends it early (skipped, or broken).
+        let mut runs: Vec<(Vec<RunReport>, Option<Row>)> = variants
+            .iter()
+            .map(|variant| {
+                let skipped =
+                    (variant.cannot_run)(&self.plan).map(|reason| Row::skipped(variant, reason));
+                (Vec::new(), skipped)
+            })
+            .collect();
+        let rounds = repeat.max(1);
+        for round in 1..=rounds {
+            for (variant, (done, ended)) in variants.iter().zip(&mut runs) {
+                if ended.is_some() {
+                    continue;
+                }
+                eprintln!("compare: {} (run {round} of {rounds}) ...", variant.name());
+                match self.run_once(variant) {
+                    Ok(report) => done.push(report),
+                    Err(why) => {
+                        *ended = Some(Row {
+                            broken: true,
+                            ..Row::skipped(variant, why)
+                        });
+                    }
                 }
             }
         }
+        variants
+            .iter()
+            .zip(runs)
+            .map(|(variant, (done, ended))| match ended {
+                Some(row) => row,
+                None => self.summary(variant, done),
+            })
+            .collect()
+    }
+
+    /// A variant's row: the median of its runs (by wall time), and their spread.
+    fn summary(&self, variant: &Variant, mut runs: Vec<RunReport>) -> Row {
         runs.sort_by(|a, b| a.wall_ms.total_cmp(&b.wall_ms));
         let (wall_min_ms, wall_max_ms) = (runs[0].wall_ms, runs[runs.len() - 1].wall_ms);
         let count = runs.len();
