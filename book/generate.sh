@@ -539,6 +539,56 @@ chapter9() {
         "Median time for the whole fan-out"
 }
 
+# miri_transcript NAME STATUS COMMAND...: a `cargo +nightly miri` command, which must exit with
+# STATUS, as a transcript without cargo's and Miri's progress lines. Miri needs a nightly
+# toolchain with its component: check mode says it skipped when there is none (CI installs it
+# first), generate mode fails.
+miri_transcript() {
+    local name=$1 expected=$2 status=0 text
+    shift 2
+    if ! cargo +nightly miri --version >/dev/null 2>&1; then
+        if [ "$mode" = check ]; then
+            echo "skipped $name: no nightly toolchain with miri (rustup toolchain install nightly --component miri)"
+        else
+            fail "$name" "no nightly toolchain with miri (rustup toolchain install nightly --component miri)"
+        fi
+        return 0
+    fi
+    text=$("$@" 2>&1 |
+        grep -Ev '^ *(Compiling|Checking|Finished|Running|Preparing|Blocking) |^A sysroot for Miri is now available'
+        exit "${PIPESTATUS[0]}") || status=$?
+    if [ "$status" != "$expected" ]; then
+        fail "$name" "\`$*\` exited with $status, expected $expected:
+$(head -n 40 <<<"$text")"
+        return 0
+    fi
+    if [ "$mode" = check ]; then
+        check_shape "$name" "$text"
+        return 0
+    fi
+    printf '# on a %s\n$ %s\n%s\n' "$machine" "$*" "$text" >"$out/$name.txt"
+    echo "wrote $out/$name.txt"
+}
+
+# Pin
+pinning() {
+    transcript pinning-sizes 0 cargo run -p pinning -- sizes
+    transcript pinning-unpinned 0 cargo run -p pinning -- unpinned
+    miri_transcript pinning-miri 1 cargo +nightly miri run -p pinning -- unpinned
+    transcript pinning-pinned 0 cargo run -p pinning -- pinned
+    if cargo +nightly miri --version >/dev/null 2>&1; then
+        mentioned pinning-miri-pinned 0 cargo +nightly miri run -p pinning -- pinned
+    fi
+    # The picture of the move, at this run's addresses.
+    local file="$out/pin-move.svg"
+    [ "$mode" = check ] && file="$scratch/pin-move.svg"
+    if ! cargo run -q -p pinning -- svg "$file"; then
+        fail pin-move "\`cargo run -p pinning -- svg FILE\` failed"
+        return 0
+    fi
+    svg_out pin-move "$(cat "$file")"
+}
+
 # Interop
 interop() {
     transcript interop 0 cargo run --release -p interop
@@ -696,7 +746,7 @@ mentioned_commands() {
 }
 
 # Everything, or only the sections named on the command line (for example: bash book/generate.sh chapter6 comparing).
-sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 chapter7 chapter8 chapter9 interop lifecycle comparing)
+sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 pinning chapter7 chapter8 chapter9 interop lifecycle comparing)
 if [ "$#" -eq 0 ]; then
     set -- "${sections[@]}"
     if [ "$mode" = check ]; then
@@ -705,7 +755,7 @@ if [ "$#" -eq 0 ]; then
 fi
 for section in "$@"; do
     case "$section" in
-        introduction | chapter[1-9] | interop | lifecycle | comparing | mentioned_commands | python_programs) "$section" ;;
+        introduction | chapter[1-9] | pinning | interop | lifecycle | comparing | mentioned_commands | python_programs) "$section" ;;
         *)
             echo "generate.sh: no section $section (${sections[*]}, mentioned_commands, python_programs)" >&2
             exit 2

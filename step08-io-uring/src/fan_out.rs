@@ -109,8 +109,8 @@ pub fn fan_out(workload: &Workload, options: Options) -> FanOut {
     }
     let ring = Rc::new(RefCell::new(ring));
     let results = block_on_ring(&ring, run(workload, options.limit, options.buffers));
-    // The runtime has ended, and every task with it. What they left on the ring (the timers
-    // cancelled when their connection finished first) completes now.
+    // The runtime has ended, and every task with it. Whatever operation they left in flight
+    // (orphaned by a task dropped half-way) completes now.
     let left_on_ring = ring.borrow_mut().settle(Duration::from_secs(5));
     let counts = ring.borrow().counts();
     FanOut {

@@ -173,7 +173,7 @@ impl Drop for Pool {
 pub struct PoolBuf {
     /// The ring whose pool the buffer belongs to (kept alive, and with it the block).
     ring: Rc<RefCell<Ring>>,
-    /// Which buffer; `None` for an empty receive that took none (end-of-file).
+    /// Which buffer; `None` when the completion names none.
     id: Option<u16>,
     /// Where the buffer starts: in the pool's block, which the ring frees only when it is
     /// dropped, and our `Rc` keeps the ring.
