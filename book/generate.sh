@@ -570,6 +570,13 @@ $(head -n 40 <<<"$text")"
     echo "wrote $out/$name.txt"
 }
 
+# Cancellation
+cancellation() {
+    transcript cancellation-lines 0 cargo run -p cancellation -- lines
+    transcript cancellation-write-all 0 cargo run -p cancellation -- write-all
+    transcript cancellation-busy 0 cargo run -p cancellation -- busy
+}
+
 # Pin
 pinning() {
     transcript pinning-sizes 0 cargo run -p pinning -- sizes
@@ -746,7 +753,7 @@ mentioned_commands() {
 }
 
 # Everything, or only the sections named on the command line (for example: bash book/generate.sh chapter6 comparing).
-sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 pinning chapter7 chapter8 chapter9 interop lifecycle comparing)
+sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 cancellation pinning chapter7 chapter8 chapter9 interop lifecycle comparing)
 if [ "$#" -eq 0 ]; then
     set -- "${sections[@]}"
     if [ "$mode" = check ]; then
@@ -755,7 +762,7 @@ if [ "$#" -eq 0 ]; then
 fi
 for section in "$@"; do
     case "$section" in
-        introduction | chapter[1-9] | pinning | interop | lifecycle | comparing | mentioned_commands | python_programs) "$section" ;;
+        introduction | chapter[1-9] | cancellation | pinning | interop | lifecycle | comparing | mentioned_commands | python_programs) "$section" ;;
         *)
             echo "generate.sh: no section $section (${sections[*]}, mentioned_commands, python_programs)" >&2
             exit 2
