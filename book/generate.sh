@@ -575,6 +575,7 @@ cancellation() {
     transcript cancellation-lines 0 cargo run -p cancellation -- lines
     transcript cancellation-write-all 0 cargo run -p cancellation -- write-all
     transcript cancellation-busy 0 cargo run -p cancellation -- busy
+    transcript cancellation-tasks 0 cargo run -p cancellation -- tasks
 }
 
 # Pin

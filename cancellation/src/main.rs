@@ -4,6 +4,7 @@
 //! cargo run -p cancellation -- lines       # a select! loop over two line readers
 //! cargo run -p cancellation -- write-all   # write_all cut by a timeout, and counted writes
 //! cargo run -p cancellation -- busy        # a timeout around a loop with no .await, and one with
+//! cargo run -p cancellation -- tasks       # a JoinHandle dropped, a task aborted
 //! ```
 #![forbid(unsafe_code)]
 
@@ -16,7 +17,7 @@ use cancellation::lines::{self, Received};
 use cancellation::peer::{self, LINES};
 use cancellation::write::{self, Sent};
 
-const USAGE: &str = "usage: cancellation lines | write-all | busy";
+const USAGE: &str = "usage: cancellation lines | write-all | busy | tasks";
 
 /// How much each sender tries to send: more than the socket buffers hold on loopback.
 const MESSAGE: usize = 32 << 20;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         ["lines"] => show_lines(),
         ["write-all"] => show_writes(),
         ["busy"] => show_busy(),
+        ["tasks"] => show_tasks(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -143,5 +145,18 @@ fn show_busy() -> io::Result<()> {
         outcome,
         started.elapsed(),
     );
+    Ok(())
+}
+
+/// A task detached and a task aborted, on ours and on tokio.
+fn show_tasks() -> io::Result<()> {
+    println!("ours:");
+    for line in cancellation::tasks::ours() {
+        println!("  {line}");
+    }
+    println!("tokio:");
+    for line in cancellation::tasks::on_tokio() {
+        println!("  {line}");
+    }
     Ok(())
 }

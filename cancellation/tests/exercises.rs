@@ -1,99 +1,71 @@
-//! The cancellation chapter's exercise 1, solved and checked: a reader of length-prefixed
-//! frames that is cancel safe, raced against a tick while the peer sends each frame in pieces.
+//! The cancellation chapter's exercise 1, solved and checked: a steady tick whose `tick` is
+//! cancel safe, raced against a line reader. The loop in `lines.rs` makes a new `sleep` on
+//! every turn, so each line restarts its 10 ms; an `Interval` keeps its next deadline in
+//! itself, so a `tick` dropped when a line wins loses nothing, and the ticks stay 10 ms apart.
 
-use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::io;
 use std::pin::pin;
-use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use cancellation::lines::{LineReader, TICK};
+use cancellation::peer::{self, LINES};
 use futures::future::{Either, select};
 use step05_futures::net::TcpStream;
-use step05_futures::time::sleep;
+use step05_futures::time::{Sleep, sleep};
 
-// ANCHOR: frames
-/// Reads frames: a 4-byte big-endian length, then that many bytes.
-struct FrameReader {
-    stream: TcpStream,
-    /// Bytes read and not yet returned in a frame.
-    buf: Vec<u8>,
+// ANCHOR: interval
+/// Ticks every `period`, on a schedule fixed when it is made.
+struct Interval {
+    /// The deadline of the next tick.
+    next: Instant,
+    period: Duration,
 }
 
-impl FrameReader {
-    /// The next frame, `None` at the end of the stream. Cancel safe, as `LineReader::next_line`
-    /// is: its one `.await` is the read, and everything read before is in `self.buf`.
-    async fn next_frame(&mut self) -> io::Result<Option<Vec<u8>>> {
-        loop {
-            if self.buf.len() >= 4 {
-                let len = u32::from_be_bytes(self.buf[..4].try_into().expect("four bytes"));
-                let end = 4 + len as usize;
-                if self.buf.len() >= end {
-                    let frame = self.buf[4..end].to_vec();
-                    self.buf.drain(..end);
-                    return Ok(Some(frame));
-                }
-            }
-            let mut chunk = [0u8; 1024];
-            let n = self.stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(None);
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
+impl Interval {
+    fn new(period: Duration) -> Interval {
+        Interval {
+            next: Instant::now() + period,
+            period,
         }
     }
-}
-// ANCHOR_END: frames
 
-/// A peer that sends `frames`, each cut into three pieces (inside the length, inside the
-/// body), 30 ms apart.
-fn frames_in_pieces(
-    frames: &[&'static [u8]],
-) -> io::Result<(SocketAddr, thread::JoinHandle<io::Result<()>>)> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    let frames: Vec<&'static [u8]> = frames.to_vec();
-    let server = thread::spawn(move || {
-        let (mut stream, _) = listener.accept()?;
-        for frame in frames {
-            let mut bytes = (frame.len() as u32).to_be_bytes().to_vec();
-            bytes.extend_from_slice(frame);
-            let cuts = [2, 4 + frame.len() / 2];
-            let pieces = [
-                &bytes[..cuts[0]],
-                &bytes[cuts[0]..cuts[1]],
-                &bytes[cuts[1]..],
-            ];
-            for piece in pieces {
-                stream.write_all(piece)?;
-                thread::sleep(Duration::from_millis(30));
-            }
-        }
-        Ok(())
-    });
-    Ok((addr, server))
+    /// Waits for the next tick and returns its deadline. Cancel safe: the deadline lives in
+    /// `self`, and moves on only in the poll that returns it; a `tick` dropped while it waits
+    /// leaves it where it was, for the next call.
+    async fn tick(&mut self) -> Instant {
+        Sleep::until(self.next).await;
+        let tick = self.next;
+        self.next += self.period;
+        tick
+    }
 }
+// ANCHOR_END: interval
 
-/// Raced against a 10 ms tick that wins many times while frames are half there, the reader
-/// returns every frame whole and in order.
-#[test]
-fn the_frame_reader_is_cancel_safe() {
-    let sent: [&'static [u8]; 3] = [b"hello", b"", b"a longer frame, with more in it"];
-    let (addr, server) = frames_in_pieces(&sent).expect("start the peer");
-    let (frames, ticks) = step05_futures::block_on(async move {
-        let mut reader = FrameReader {
-            stream: TcpStream::connect(addr).await?,
-            buf: Vec::new(),
-        };
-        let (mut frames, mut ticks) = (Vec::new(), 0);
+/// Reads the peer's lines while ticking, and returns the lines and each tick's deadline.
+/// `steady`: with an `Interval`; otherwise with a new `sleep(TICK)` every turn, as `lines.rs`.
+fn ticking(steady: bool) -> (Vec<String>, Vec<Instant>) {
+    let (addr, server) = peer::lines_in_halves().expect("start the peer");
+    let got = step05_futures::block_on(async move {
+        let mut reader = LineReader::new(TcpStream::connect(addr).await?);
+        let mut interval = Interval::new(TICK);
+        let (mut lines, mut ticks) = (Vec::new(), Vec::new());
         loop {
-            let frame = pin!(reader.next_frame());
-            let tick = pin!(sleep(Duration::from_millis(10)));
-            match select(frame, tick).await {
-                Either::Left((frame, _)) => match frame? {
-                    Some(frame) => frames.push(frame),
-                    None => return io::Result::Ok((frames, ticks)),
+            let line = pin!(reader.next_line());
+            let tick = pin!(async {
+                if steady {
+                    interval.tick().await
+                } else {
+                    let deadline = Instant::now() + TICK;
+                    sleep(TICK).await;
+                    deadline
+                }
+            });
+            match select(line, tick).await {
+                Either::Left((line, _)) => match line? {
+                    Some(line) => lines.push(line),
+                    None => return io::Result::Ok((lines, ticks)),
                 },
-                Either::Right(((), _frame)) => ticks += 1,
+                Either::Right((deadline, _)) => ticks.push(deadline),
             }
         }
     })
@@ -102,10 +74,36 @@ fn the_frame_reader_is_cancel_safe() {
         .join()
         .expect("no panic")
         .expect("the peer sends everything");
-    assert_eq!(
-        frames,
-        sent.map(<[u8]>::to_vec),
-        "every frame whole, in order"
+    got
+}
+
+/// The gaps between consecutive ticks.
+fn gaps(ticks: &[Instant]) -> Vec<Duration> {
+    ticks.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+/// With the `Interval`, every tick is exactly one period after the one before, though lines
+/// won many races (and dropped many `tick` futures); the lines are whole.
+#[test]
+fn an_interval_keeps_its_beat_through_cancelled_ticks() {
+    let (lines, ticks) = ticking(true);
+    assert_eq!(lines, LINES);
+    assert!(ticks.len() > 10, "many ticks: {}", ticks.len());
+    assert!(
+        gaps(&ticks).iter().all(|gap| *gap == TICK),
+        "{:?}",
+        gaps(&ticks)
     );
-    assert!(ticks > 0, "though the tick won races");
+}
+
+/// With a new `sleep` each turn, a line restarts the wait: some gaps are longer than a period.
+#[test]
+fn a_new_sleep_each_turn_loses_the_beat() {
+    let (lines, ticks) = ticking(false);
+    assert_eq!(lines, LINES);
+    assert!(
+        gaps(&ticks).iter().any(|gap| *gap > TICK),
+        "{:?}",
+        gaps(&ticks)
+    );
 }

@@ -20,7 +20,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -97,6 +97,8 @@ impl<F: Future> Future for Spawned<F> {
 /// A spawned task's output, to come: itself a future. Dropping it does not stop the task.
 pub struct JoinHandle<T> {
     state: Rc<RefCell<JoinState<T>>>,
+    /// The task's id and its executor, for [`JoinHandle::abort`].
+    task: (u64, Weak<RefCell<Executor>>),
 }
 
 impl<T> Future for JoinHandle<T> {
@@ -115,6 +117,25 @@ impl<T> Future for JoinHandle<T> {
 }
 // ANCHOR_END: join_handle
 
+// ANCHOR: abort
+impl<T> JoinHandle<T> {
+    /// Cancels the task: drops its future, at once if it is waiting (its destructors run, as
+    /// if it had been dropped at the `.await` where it is suspended), or as soon as its poll
+    /// returns if it is running now. The handle goes too: an aborted task has no output. Does
+    /// nothing if the task has finished or its runtime has ended.
+    pub fn abort(self) {
+        let (id, executor) = self.task;
+        let Some(executor) = executor.upgrade() else {
+            return;
+        };
+        let removed = executor.borrow_mut().tasks.remove(&id);
+        trace!("executor: task {id} aborted");
+        // Dropped outside the borrow: the future's destructors may spawn, or use the reactor.
+        drop(removed);
+    }
+}
+// ANCHOR_END: abort
+
 // ANCHOR: spawn
 /// Starts `future` as a task of the current runtime: it runs on its own, whether or not anyone
 /// awaits the handle. Panics outside `block_on`.
@@ -130,6 +151,10 @@ pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
         future: Box::pin(future),
         state: Rc::clone(&state),
     };
+    let handle = JoinHandle {
+        state,
+        task: (executor.borrow().next_id, Rc::downgrade(&executor)),
+    };
     let mut executor = executor.borrow_mut();
     let id = executor.next_id;
     executor.next_id += 1;
@@ -144,7 +169,7 @@ pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
     trace!("executor: task {id} spawned");
     // A new task is ready to run: queue it, as a wake would.
     Waker::from(waker).wake();
-    JoinHandle { state }
+    handle
 }
 // ANCHOR_END: spawn
 
