@@ -576,6 +576,7 @@ cancellation() {
     transcript cancellation-write-all 0 cargo run -p cancellation -- write-all
     transcript cancellation-busy 0 cargo run -p cancellation -- busy
     transcript cancellation-tasks 0 cargo run -p cancellation -- tasks
+    transcript cancellation-queue 0 cargo run -p cancellation -- queue
 }
 
 # Pin

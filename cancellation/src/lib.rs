@@ -15,6 +15,7 @@
 //! | [`lines`] | a `select!` loop over a line reader: the one that loses half lines, the one that does not |
 //! | [`write`] | `write_all` cut by a timeout: bytes gone, and nobody knows how many |
 //! | [`busy`] | a loop with no `.await`: a timeout cannot cut it |
+//! | [`queue`] | a lock's waiter cut by a timeout: it loses its place, and nothing else |
 //! | [`tasks`] | dropping a `JoinHandle` detaches its task; `abort` cancels it |
 //!
 //! ```text
@@ -25,5 +26,6 @@
 pub mod busy;
 pub mod lines;
 pub mod peer;
+pub mod queue;
 pub mod tasks;
 pub mod write;

@@ -5,6 +5,7 @@
 //! cargo run -p cancellation -- write-all   # write_all cut by a timeout, and counted writes
 //! cargo run -p cancellation -- busy        # a timeout around a loop with no .await, and one with
 //! cargo run -p cancellation -- tasks       # a JoinHandle dropped, a task aborted
+//! cargo run -p cancellation -- queue       # a lock's waiter that gives up and asks again
 //! ```
 #![forbid(unsafe_code)]
 
@@ -17,7 +18,7 @@ use cancellation::lines::{self, Received};
 use cancellation::peer::{self, LINES};
 use cancellation::write::{self, Sent};
 
-const USAGE: &str = "usage: cancellation lines | write-all | busy | tasks";
+const USAGE: &str = "usage: cancellation lines | write-all | busy | tasks | queue";
 
 /// How much each sender tries to send: more than the socket buffers hold on loopback.
 const MESSAGE: usize = 32 << 20;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         ["write-all"] => show_writes(),
         ["busy"] => show_busy(),
         ["tasks"] => show_tasks(),
+        ["queue"] => show_queue(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -128,6 +130,13 @@ fn show_busy() -> io::Result<()> {
                 "{name:<34} {outcome}, after {:.1} ms",
                 took.as_secs_f64() * 1000.0
             );
+            // A timeline, 2 ms a column: the work, and where the deadline fell in it.
+            let columns = (took.as_secs_f64() * 500.0).round() as usize;
+            let at_deadline = (deadline.as_secs_f64() * 500.0).round() as usize;
+            let bar: String = (0..columns.max(at_deadline + 1))
+                .map(|i| if i == at_deadline { '|' } else { '#' })
+                .collect();
+            println!("  {bar}");
         };
     let started = std::time::Instant::now();
     let outcome = step05_futures::block_on(step06_async_await::timeout::timeout(
@@ -145,6 +154,7 @@ fn show_busy() -> io::Result<()> {
         outcome,
         started.elapsed(),
     );
+    println!("(# = 2 ms of work, | = the timeout's deadline, 10 ms after the start)");
     Ok(())
 }
 
@@ -158,5 +168,17 @@ fn show_tasks() -> io::Result<()> {
     for line in cancellation::tasks::on_tokio() {
         println!("  {line}");
     }
+    Ok(())
+}
+
+/// Three waiters for a held lock, the first of which gives up and asks again.
+fn show_queue() -> io::Result<()> {
+    println!("asked in the order [\"a\", \"b\", \"c\"]; a gave up after 10 ms and asked again");
+    println!("ours, served:  {:?}", cancellation::queue::ours());
+    println!("tokio, served: {:?}", cancellation::queue::on_tokio());
+    println!(
+        "ours, a semaphore's permits after a waiter gave up: {} of 1",
+        cancellation::queue::permits_left_after_a_cut()
+    );
     Ok(())
 }

@@ -95,6 +95,10 @@ impl<F: Future> Future for Spawned<F> {
 
 // ANCHOR: join_handle
 /// A spawned task's output, to come: itself a future. Dropping it does not stop the task.
+///
+/// Awaiting `&mut handle` is cancel safe: the output waits in the handle until a later poll
+/// takes it (`cancellation/tests/primitives.rs`). Dropping the handle itself detaches the
+/// task, and its output is thrown away when it comes.
 pub struct JoinHandle<T> {
     state: Rc<RefCell<JoinState<T>>>,
     /// The task's id and its executor, for [`JoinHandle::abort`].

@@ -106,11 +106,19 @@ impl TcpStream {
     }
 
     /// A future that reads into `buf`.
+    ///
+    /// Cancel safe: a `Read` takes bytes from the kernel only in the poll that returns them,
+    /// so one dropped while it waits has read nothing (`cancellation/tests/lines.rs` races it
+    /// against a tick, through `LineReader`).
     pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> Read<'a> {
         Read { stream: self, buf }
     }
 
     /// A future that writes all of `buf`.
+    ///
+    /// Not cancel safe: dropped half-way, it has sent part of `buf`, and how much was its own
+    /// count, gone with it (`cancellation/tests/write_all.rs`). Write with `poll_write` and
+    /// count outside the future to know.
     pub fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> WriteAll<'a> {
         WriteAll {
             stream: self,

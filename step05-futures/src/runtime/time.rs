@@ -35,6 +35,10 @@ impl Sleep {
 }
 
 /// Ready `duration` from now.
+///
+/// Cancel safe as to what it holds (dropping it only forgets its timer), but a new `sleep`
+/// starts the wait over: to keep a schedule through cancellations, keep the deadline outside
+/// and wait with [`Sleep::until`] (`cancellation/tests/exercises.rs`).
 pub fn sleep(duration: Duration) -> Sleep {
     Sleep::until(Instant::now() + duration)
 }

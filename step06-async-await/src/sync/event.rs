@@ -38,6 +38,10 @@ impl Event {
     }
 
     /// Waits until the event is set.
+    ///
+    /// Cancel safe: the event's state is in the event, and a `Wait` dropped while it waits
+    /// only takes its waker back; a later wait sees the `set` it missed
+    /// (`cancellation/tests/primitives.rs`).
     pub fn wait(&self) -> Wait<'_> {
         Wait {
             event: self,

@@ -34,7 +34,10 @@ impl<T> Mutex<T> {
         }
     }
 
-    /// Waits for the lock.
+    /// Waits for the lock, first come first served.
+    ///
+    /// Cancel safe as `Semaphore::acquire` is, its one `.await`: dropped while it waits, it
+    /// leaves the queue and loses its place (`cancellation/tests/queue.rs`).
     pub async fn lock(&self) -> MutexGuard<'_, T> {
         let permit = self.lock.acquire().await;
         MutexGuard {
