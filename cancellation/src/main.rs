@@ -133,9 +133,8 @@ fn show_busy() -> io::Result<()> {
             // A timeline, 2 ms a column: the work, and where the deadline fell in it.
             let columns = (took.as_secs_f64() * 500.0).round() as usize;
             let at_deadline = (deadline.as_secs_f64() * 500.0).round() as usize;
-            let bar: String = (0..columns.max(at_deadline + 1))
-                .map(|i| if i == at_deadline { '|' } else { '#' })
-                .collect();
+            let mut bar = "#".repeat(columns);
+            bar.insert(at_deadline.min(columns), '|');
             println!("  {bar}");
         };
     let started = std::time::Instant::now();

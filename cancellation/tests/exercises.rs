@@ -23,6 +23,7 @@ struct Interval {
 
 impl Interval {
     fn new(period: Duration) -> Interval {
+        assert!(period > Duration::ZERO, "an interval needs a period");
         Interval {
             next: Instant::now() + period,
             period,
