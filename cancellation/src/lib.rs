@@ -29,3 +29,12 @@ pub mod peer;
 pub mod queue;
 pub mod tasks;
 pub mod write;
+
+/// A tokio runtime on this thread, with its timers and I/O: where the tokio side of each
+/// hazard runs.
+pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime (it needs an epoll instance and a few descriptors)")
+}

@@ -27,6 +27,7 @@ const LIMIT: Duration = Duration::from_millis(100);
 const PEER_WAITS: Duration = Duration::from_millis(300);
 
 fn main() -> ExitCode {
+    testbed::run::quiet_when_the_reader_stops_reading(); // `| head` ends it quietly
     let args: Vec<String> = std::env::args().skip(1).collect();
     let run = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["lines"] => show_lines(),
@@ -68,9 +69,7 @@ fn show_lines() -> io::Result<()> {
     line_case("ours, LineReader (cancel safe)", |addr| {
         step05_futures::block_on(lines::ticking_line_reader(addr))
     })?;
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let tokio = cancellation::tokio_runtime();
     line_case("tokio, read_line (not cancel safe)", |addr| {
         tokio.block_on(lines::ticking_on_tokio(addr, false))
     })?;
@@ -106,9 +105,7 @@ fn show_writes() -> io::Result<()> {
     write_case("ours, counted writes", |addr, data| {
         step05_futures::block_on(write::write_counted(addr, data, LIMIT))
     })?;
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let tokio = cancellation::tokio_runtime();
     write_case("tokio, write_all (not cancel safe)", |addr, data| {
         tokio.block_on(write::on_tokio(addr, data, LIMIT, false))
     })?;

@@ -47,10 +47,7 @@ pub fn ours() -> Vec<&'static str> {
 
 /// The same on tokio, with its `Mutex` (also fair, first come first served).
 pub fn on_tokio() -> Vec<&'static str> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = crate::tokio_runtime();
     runtime.block_on(async {
         let mutex = Arc::new(tokio::sync::Mutex::new(Vec::new()));
         let held = mutex.lock().await;

@@ -76,10 +76,7 @@ pub fn on_tokio() -> Vec<String> {
             (guard.note)(format!("{name}: woke up, finished"));
         }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = crate::tokio_runtime();
     runtime.block_on(async {
         drop(tokio::spawn(task("detached")));
         let aborted = tokio::spawn(task("aborted"));

@@ -28,24 +28,17 @@ fn ours_cuts_a_loop_that_yields() {
     assert!(outcome.is_err(), "cut at a yield, after the deadline");
 }
 
-fn tokio() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
-
 #[test]
 fn tokio_cannot_cut_a_loop_without_await() {
     // Made inside the runtime: tokio's timer needs it.
-    let outcome =
-        tokio().block_on(async { tokio::time::timeout(DEADLINE, spin_without_await(WORK)).await });
+    let outcome = cancellation::tokio_runtime()
+        .block_on(async { tokio::time::timeout(DEADLINE, spin_without_await(WORK)).await });
     assert!(outcome.is_ok(), "the work finished: nobody could stop it");
 }
 
 #[test]
 fn tokio_cuts_a_loop_that_yields() {
-    let outcome = tokio().block_on(async {
+    let outcome = cancellation::tokio_runtime().block_on(async {
         tokio::time::timeout(DEADLINE, async {
             // tokio's own yield, so that tokio's timer gets its turn.
             let started = std::time::Instant::now();

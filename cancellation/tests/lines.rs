@@ -48,22 +48,19 @@ fn ours_line_reader_loses_nothing() {
     assert!(received.ticks > 0, "though the tick won races");
 }
 
-fn tokio() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
-
 #[test]
 fn tokio_read_line_loses_half_lines() {
-    let received = against_the_peer(|addr| tokio().block_on(lines::ticking_on_tokio(addr, false)));
+    let received = against_the_peer(|addr| {
+        cancellation::tokio_runtime().block_on(lines::ticking_on_tokio(addr, false))
+    });
     assert_cut(&received);
 }
 
 #[test]
 fn tokio_lines_loses_nothing() {
-    let received = against_the_peer(|addr| tokio().block_on(lines::ticking_on_tokio(addr, true)));
+    let received = against_the_peer(|addr| {
+        cancellation::tokio_runtime().block_on(lines::ticking_on_tokio(addr, true))
+    });
     assert_eq!(received.lines, LINES, "every line whole, in order");
     assert!(received.ticks > 0, "though the tick won races");
 }

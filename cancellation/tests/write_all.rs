@@ -67,23 +67,16 @@ fn ours_counted_writes_know_what_went() {
     }));
 }
 
-fn tokio() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
-
 #[test]
 fn tokio_write_all_cut_leaves_an_unknown_part() {
     assert_cut_unknown(against_a_late_reader(|addr, data| {
-        tokio().block_on(write::on_tokio(addr, data, LIMIT, false))
+        cancellation::tokio_runtime().block_on(write::on_tokio(addr, data, LIMIT, false))
     }));
 }
 
 #[test]
 fn tokio_counted_writes_know_what_went() {
     assert_cut_known(against_a_late_reader(|addr, data| {
-        tokio().block_on(write::on_tokio(addr, data, LIMIT, true))
+        cancellation::tokio_runtime().block_on(write::on_tokio(addr, data, LIMIT, true))
     }));
 }

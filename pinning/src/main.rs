@@ -16,6 +16,21 @@ use pinning::moved::{self, shown};
 use pinning::project::Counted;
 use pinning::sizes;
 
+/// `println!`, except that a reader who stops reading (`... | head`) ends the program quietly,
+/// with the status a shell gives a program ended by SIGPIPE, instead of a panic. (The step
+/// binaries get this from the testbed; this crate has no dependencies, for Miri's sake.)
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(141);
+            }
+            panic!("cannot write to stdout: {e}");
+        }
+    }};
+}
+
 const USAGE: &str = "usage: pinning unpinned | pinned | sizes | svg FILE";
 
 fn main() -> ExitCode {
@@ -44,20 +59,21 @@ fn main() -> ExitCode {
 /// The unpinned greeting, moved after its first poll.
 fn unpinned() {
     let moved = moved::move_unpinned_after_first_poll();
-    println!(
+    say!(
         "first poll: buf at {:#x}, cursor set to {:#x}",
-        moved.buf_before, moved.cursor
+        moved.buf_before,
+        moved.cursor
     );
-    println!("moved (mem::swap): buf now at {:#x}", moved.buf_after);
-    println!(
+    say!("moved (mem::swap): buf now at {:#x}", moved.buf_after);
+    say!(
         "second poll: wrote \"world\" at {:#x}, the cursor: the old place",
         moved.cursor
     );
-    println!(
+    say!(
         "the moved greeting returns:      {:?}",
         shown(&moved.output)
     );
-    println!(
+    say!(
         "the greeting in the old place:   {:?}",
         shown(&moved.left_behind)
     );
@@ -65,16 +81,16 @@ fn unpinned() {
 
 /// The pinned greeting, on the stack and in a box.
 fn pinned() {
-    println!("pin!:      {:?}", moved::pinned_on_the_stack());
+    say!("pin!:      {:?}", moved::pinned_on_the_stack());
     let (greeting, addresses) = moved::pinned_in_a_box();
     let addresses: Vec<String> = addresses.iter().map(|a| format!("{a:#x}")).collect();
-    println!(
+    say!(
         "Box::pin:  {greeting:?} (buf at {} on each poll)",
         addresses.join(", ")
     );
     let counted = Counted::new(pinning::greeting::Pinned::new());
     let (greeting, polls) = poll_to_end(counted);
-    println!("Counted:   {greeting:?} after {polls} polls");
+    say!("Counted:   {greeting:?} after {polls} polls");
 }
 
 /// Polls a future to the end on this thread with a waker that does nothing (every future here
@@ -91,10 +107,10 @@ fn poll_to_end<F: std::future::Future>(future: F) -> F::Output {
 
 /// Every future's size, and whether it is `Unpin`.
 fn table() {
-    println!("| future | size (bytes) | Unpin |");
-    println!("|---|---:|---|");
+    say!("| future | size (bytes) | Unpin |");
+    say!("|---|---:|---|");
     for row in sizes::table() {
         let unpin = if row.unpin { "yes" } else { "no" };
-        println!("| `{}` | {} | {unpin} |", row.future, row.size);
+        say!("| `{}` | {} | {unpin} |", row.future, row.size);
     }
 }

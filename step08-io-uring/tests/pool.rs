@@ -13,7 +13,7 @@ use futures::poll;
 use step05_futures::spawn;
 use step08_io_uring::uring::net::TcpStream;
 use step08_io_uring::uring::pool::BUFFER_SIZE;
-use step08_io_uring::uring::ring::Ring;
+use step08_io_uring::uring::ring::{Counts, Ring};
 use step08_io_uring::uring::time::{sleep, timeout};
 use step08_io_uring::{block_on_ring, io_uring_here};
 use testbed::{ServerConfig, ServerHandle, Workload};
@@ -127,15 +127,19 @@ fn a_receive_waits_for_a_buffer_held_by_another_task() {
     );
 }
 
-/// A pool of one buffer. A receive is started on a connection whose answer is waiting, the
-/// kernel fills the one buffer, the ring reaps the completion, and then the receive is dropped
-/// without taking its result. Its buffer must go back: a receive on a second connection then
-/// gets it (without the give-back, it would find the pool empty forever and time out).
-#[test]
-fn a_receive_dropped_after_its_buffer_was_filled_gives_it_back() {
-    if !io_uring_here("a_receive_dropped_after_its_buffer_was_filled_gives_it_back") {
-        return;
-    }
+/// When the first receive of a pool of one buffer is dropped: after the ring has reaped its
+/// completion, or at once (orphaned, its entry and its cancel still queued).
+#[derive(Clone, Copy, PartialEq)]
+enum DroppedWhen {
+    Completed,
+    InFlight,
+}
+
+/// Two connections whose answers are waiting, and a pool of one buffer. A receive is started on
+/// the first and dropped (`when`); then a receive on the second must get the buffer back
+/// (without the give-back, it would find the pool empty forever and time out). Returns the
+/// ring's counts.
+fn one_buffer_after_a_dropped_receive(when: DroppedWhen) -> Counts {
     let server = ServerHandle::start(ServerConfig::default()).unwrap();
     let workload = Workload::delayed(server.addr(), 2, 20);
     let ring = ring_with_pool(1);
@@ -147,8 +151,10 @@ fn a_receive_dropped_after_its_buffer_was_filled_gives_it_back() {
         {
             let mut receive = pin!(first.read_from_pool());
             assert!(poll!(receive.as_mut()).is_pending(), "the entry is queued");
-            // The entry goes to the kernel, which fills the one buffer; the ring reaps it.
-            sleep(Duration::from_millis(50)).await;
+            if when == DroppedWhen::Completed {
+                // The entry goes to the kernel, which fills the one buffer; the ring reaps it.
+                sleep(Duration::from_millis(50)).await;
+            }
         } // dropped with its result (and buffer) unread
         timeout(Duration::from_secs(2), second.read_from_pool())
             .await
@@ -158,42 +164,32 @@ fn a_receive_dropped_after_its_buffer_was_filled_gives_it_back() {
         .expect("the second receive got the buffer back (it did not wait forever)")
         .expect("the second receive succeeded");
     assert!(n > 0, "it received the second answer");
-    let counts = ring.borrow().counts();
+    ring.borrow().counts()
+}
+
+/// The first receive is dropped after its completion was reaped, unread: `orphan` gives its
+/// buffer back.
+#[test]
+fn a_receive_dropped_after_its_buffer_was_filled_gives_it_back() {
+    if !io_uring_here("a_receive_dropped_after_its_buffer_was_filled_gives_it_back") {
+        return;
+    }
+    let counts = one_buffer_after_a_dropped_receive(DroppedWhen::Completed);
     assert_eq!(
         counts.orphaned, 0,
         "the first receive had completed: {counts:?}"
     );
 }
 
-/// The same, but the receive is dropped before its entry even reaches the kernel: the receive
-/// and its cancel go together, the receive completes first (its data is waiting) into the one
-/// buffer, and the ring, reaping the orphan's completion, gives the buffer back.
+/// The first receive is dropped before its entry even reaches the kernel: the receive and its
+/// cancel go together, the receive completes first (its data is waiting) into the one buffer,
+/// and `reap`, freeing the orphan's slot, gives the buffer back.
 #[test]
 fn a_receive_cancelled_in_flight_gives_its_buffer_back() {
     if !io_uring_here("a_receive_cancelled_in_flight_gives_its_buffer_back") {
         return;
     }
-    let server = ServerHandle::start(ServerConfig::default()).unwrap();
-    let workload = Workload::delayed(server.addr(), 2, 20);
-    let ring = ring_with_pool(1);
-    let second = block_on_ring(&ring, async {
-        let (first, second) = (
-            answered(&workload.targets[0]).await,
-            answered(&workload.targets[1]).await,
-        );
-        {
-            let mut receive = pin!(first.read_from_pool());
-            assert!(poll!(receive.as_mut()).is_pending(), "the entry is queued");
-        } // dropped at once: orphaned, with a cancel queued behind it
-        timeout(Duration::from_secs(2), second.read_from_pool())
-            .await
-            .map(|received| received.map(|buf| buf.len()))
-    });
-    let n = second
-        .expect("the second receive got the buffer back (it did not wait forever)")
-        .expect("the second receive succeeded");
-    assert!(n > 0, "it received the second answer");
-    let counts = ring.borrow().counts();
+    let counts = one_buffer_after_a_dropped_receive(DroppedWhen::InFlight);
     assert_eq!(
         counts.orphaned, 1,
         "the first receive was orphaned: {counts:?}"

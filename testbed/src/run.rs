@@ -135,7 +135,7 @@ pub fn run<O: Into<Outcome>>(
 /// next `println!` fails with "Broken pipe" and panics, printing a panic message and a
 /// backtrace about nothing that went wrong. This panic hook exits instead, with the status a
 /// shell gives a program ended by SIGPIPE (128 + 13); every other panic is reported as before.
-fn quiet_when_the_reader_stops_reading() {
+pub fn quiet_when_the_reader_stops_reading() {
     let report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let payload = info.payload();
