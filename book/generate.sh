@@ -179,16 +179,17 @@ $(head -n 40 <<<"$text")"
     check_shape "$name" "$text"
 }
 
-# shell_transcript NAME LINE: a shell line the book gives with its output (one that sets an
+# shell_transcript NAME LINE [STATUS]: a shell line the book gives with its output (one that sets an
 # environment variable, say), run from the top of the workspace; cargo's own progress lines are
-# left out. Writes $out/NAME.txt (generate) or checks its shape (check).
+# left out. It must exit with STATUS (0 unless given). Writes $out/NAME.txt (generate) or checks its
+# shape (check).
 shell_transcript() {
-    local name=$1 line=$2 status=0 text
+    local name=$1 line=$2 expected=${3:-0} status=0 text
     text=$(bash -c "set -o pipefail; $line" 2>&1 |
-        grep -Ev '^ *(Compiling|Finished|Running|Blocking|Downloaded|Downloading|Locking|Adding) ';
+        grep -Ev '^ *(Compiling|Checking|Finished|Running|Blocking|Preparing|Downloaded|Downloading|Locking|Adding) |^A sysroot for Miri is now available';
         exit "${PIPESTATUS[0]}") || status=$?
-    if [ "$status" != 0 ]; then
-        fail "$name" "\`$line\` exited with $status:
+    if [ "$status" != "$expected" ]; then
+        fail "$name" "\`$line\` exited with $status, expected $expected:
 $(head -n 40 <<<"$text")"
         return 0
     fi
@@ -544,7 +545,7 @@ chapter9() {
 # toolchain with its component: check mode says it skipped when there is none (CI installs it
 # first), generate mode fails.
 miri_transcript() {
-    local name=$1 expected=$2 status=0 text
+    local name=$1 expected=$2
     shift 2
     if ! cargo +nightly miri --version >/dev/null 2>&1; then
         if [ "$mode" = check ]; then
@@ -554,20 +555,7 @@ miri_transcript() {
         fi
         return 0
     fi
-    text=$("$@" 2>&1 |
-        grep -Ev '^ *(Compiling|Checking|Finished|Running|Preparing|Blocking) |^A sysroot for Miri is now available'
-        exit "${PIPESTATUS[0]}") || status=$?
-    if [ "$status" != "$expected" ]; then
-        fail "$name" "\`$*\` exited with $status, expected $expected:
-$(head -n 40 <<<"$text")"
-        return 0
-    fi
-    if [ "$mode" = check ]; then
-        check_shape "$name" "$text"
-        return 0
-    fi
-    printf '# on a %s\n$ %s\n%s\n' "$machine" "$*" "$text" >"$out/$name.txt"
-    echo "wrote $out/$name.txt"
+    shell_transcript "$name" "$*" "$expected"
 }
 
 # Cancellation
