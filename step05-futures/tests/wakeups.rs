@@ -153,3 +153,44 @@ fn a_busy_task_cannot_hold_up_a_timer() {
         "the timer waited for the busy task to finish"
     );
 }
+
+/// A late wake reaches nobody: the waker of a task that has finished, used after another task
+/// has taken its place in the executor, does not poll that other task. (The executor reuses
+/// places, not ids; polled twice, the second task would count 2.)
+#[test]
+fn a_late_wake_does_not_poll_the_task_in_its_place() {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+    use std::task::{Poll, Waker};
+
+    let polls = bounded(Duration::from_secs(10), || {
+        block_on(
+            futures::future::lazy(|_| {
+                let kept: Rc<RefCell<Option<Waker>>> = Rc::default();
+                let keep = Rc::clone(&kept);
+                let first = spawn(std::future::poll_fn(move |cx| {
+                    *keep.borrow_mut() = Some(cx.waker().clone());
+                    Poll::Ready(())
+                }));
+                first.map(move |()| kept)
+            })
+            .flatten()
+            .then(|kept| {
+                // The first task has finished: the second takes its place, and stays pending.
+                let polls = Rc::new(Cell::new(0));
+                let count = Rc::clone(&polls);
+                let _second = spawn(std::future::poll_fn(move |_| {
+                    count.set(count.get() + 1);
+                    Poll::<()>::Pending
+                }));
+                kept.take().expect("the first task kept its waker").wake();
+                // Let the executor work through its queue (both wakes) before looking.
+                sleep(Duration::from_millis(20)).map(move |()| polls.get())
+            }),
+        )
+    });
+    assert_eq!(
+        polls, 1,
+        "the second task was polled by the first task's late wake"
+    );
+}

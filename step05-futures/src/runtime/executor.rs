@@ -17,15 +17,16 @@
 //! policy, in `testbed::variants`).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use slab::Slab;
+
 use crate::reactor::Reactor;
-use crate::runtime::run_queue::{Driver, Interrupt, MAIN, RunQueue, TaskWaker};
+use crate::runtime::run_queue::{Driver, Interrupt, MAIN, RunQueue, TaskWaker, shown};
 use crate::trace::trace;
 
 /// How many polls the executor makes before it asks the kernel for news again, even if tasks
@@ -34,6 +35,8 @@ const POLLS_BETWEEN_TURNS: usize = 128;
 
 /// A spawned task: its future (absent while it is being polled) and its waker.
 struct Task {
+    /// Its id (see [`Executor::tasks`]).
+    id: u64,
     /// The future, type-erased. `Pin<Box<_>>` because a future may not move once polled.
     future: Option<Pin<Box<dyn Future<Output = ()>>>>,
     /// The task's waker, made once.
@@ -42,10 +45,13 @@ struct Task {
 
 /// The executor's state.
 struct Executor {
-    /// The tasks not finished yet, by id.
-    tasks: HashMap<u64, Task>,
-    /// The next task id (ids are never reused, so a late wake never reaches a new task).
-    next_id: u64,
+    /// The tasks not finished yet. A task's id is its place here (the high 32 bits) and how
+    /// many tasks were spawned before it (the low 32 bits, which traces show): a place is
+    /// reused once its task has finished, but an id only after 2^32 more spawns, so a late
+    /// wake does not reach the task in its place.
+    tasks: Slab<Task>,
+    /// How many tasks have been spawned.
+    spawned: u64,
     /// The queue of woken tasks, shared with their wakers.
     queue: RunQueue,
 }
@@ -132,8 +138,8 @@ impl<T> JoinHandle<T> {
         let Some(executor) = executor.upgrade() else {
             return;
         };
-        let removed = executor.borrow_mut().tasks.remove(&id);
-        trace!("executor: task {id} aborted");
+        let removed = executor.borrow_mut().remove(id);
+        trace!("executor: task {} aborted", shown(id));
         // Dropped outside the borrow: the future's destructors may spawn, or use the reactor.
         drop(removed);
     }
@@ -155,25 +161,46 @@ pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
         future: Box::pin(future),
         state: Rc::clone(&state),
     };
-    let handle = JoinHandle {
-        state,
-        task: (executor.borrow().next_id, Rc::downgrade(&executor)),
-    };
+    let weak = Rc::downgrade(&executor);
     let mut executor = executor.borrow_mut();
-    let id = executor.next_id;
-    executor.next_id += 1;
+    let executor = &mut *executor;
+    let entry = executor.tasks.vacant_entry();
+    let place = u32::try_from(entry.key()).expect("fewer than 2^32 tasks at a time");
+    let id = (u64::from(place) << 32) | (executor.spawned & u64::from(u32::MAX));
     let waker = executor.queue.waker(id);
-    executor.tasks.insert(
+    entry.insert(Task {
         id,
-        Task {
-            future: Some(Box::pin(task)),
-            waker: Arc::clone(&waker),
-        },
-    );
-    trace!("executor: task {id} spawned");
+        future: Some(Box::pin(task)),
+        waker: Arc::clone(&waker),
+    });
+    executor.spawned += 1;
+    trace!("executor: task {} spawned", shown(id));
     // A new task is ready to run: queue it, as a wake would.
     Waker::from(waker).wake();
-    handle
+    JoinHandle {
+        state,
+        task: (id, weak),
+    }
+}
+
+impl Executor {
+    /// Task `id`, if it has not finished.
+    fn get_mut(&mut self, id: u64) -> Option<&mut Task> {
+        // A task found in its place with another id took the place of task `id`, which has
+        // finished.
+        self.tasks.get_mut(place(id)).filter(|task| task.id == id)
+    }
+
+    /// Removes task `id`, if it has not finished.
+    fn remove(&mut self, id: u64) -> Option<Task> {
+        self.get_mut(id)?;
+        Some(self.tasks.remove(place(id)))
+    }
+}
+
+/// Where task `id` is kept: the high 32 bits of its id.
+fn place(id: u64) -> usize {
+    usize::try_from(id >> 32).expect("a place fits in a usize")
 }
 // ANCHOR_END: spawn
 
@@ -199,8 +226,8 @@ impl Runtime {
         );
         let queue = RunQueue::new(interrupt);
         let executor = Rc::new(RefCell::new(Executor {
-            tasks: HashMap::new(),
-            next_id: 0,
+            tasks: Slab::new(),
+            spawned: 0,
             queue: queue.clone(),
         }));
         EXECUTOR.with(|current| *current.borrow_mut() = Some(Rc::clone(&executor)));
@@ -287,7 +314,7 @@ fn poll_task(executor: &Rc<RefCell<Executor>>, id: u64) {
     // Take the future out, so the task can spawn (which borrows the executor) while it runs.
     let (future, waker) = {
         let mut executor = executor.borrow_mut();
-        let Some(task) = executor.tasks.get_mut(&id) else {
+        let Some(task) = executor.get_mut(id) else {
             return;
         };
         let Some(future) = task.future.take() else {
@@ -297,21 +324,21 @@ fn poll_task(executor: &Rc<RefCell<Executor>>, id: u64) {
     };
     waker.unqueued();
     let mut future = future;
-    trace!("executor: poll task {id}");
+    trace!("executor: poll task {}", shown(id));
     let waker_handle = Waker::from(waker);
     match future
         .as_mut()
         .poll(&mut Context::from_waker(&waker_handle))
     {
         Poll::Ready(()) => {
-            trace!("executor: task {id} finished");
-            let removed = executor.borrow_mut().tasks.remove(&id);
+            trace!("executor: task {} finished", shown(id));
+            let removed = executor.borrow_mut().remove(id);
             // Drop the finished future outside the borrow: dropping may deregister sockets.
             drop(removed);
             drop(future);
         }
         Poll::Pending => {
-            if let Some(task) = executor.borrow_mut().tasks.get_mut(&id) {
+            if let Some(task) = executor.borrow_mut().get_mut(id) {
                 task.future = Some(future);
             }
         }

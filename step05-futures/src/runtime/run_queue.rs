@@ -28,6 +28,12 @@ use crate::trace::trace;
 /// The id `block_on` gives the future it was handed (spawned tasks count from 0).
 pub const MAIN: u64 = u64::MAX;
 
+/// How traces show `id`: its low 32 bits. Step 5's executor counts its tasks there (and keeps
+/// where each one is in the high bits); step 7's green threads use only those.
+pub fn shown(id: u64) -> u64 {
+    id & u64::from(u32::MAX)
+}
+
 // ANCHOR: driver
 /// What a runtime's loop sleeps in when nothing is queued: step 5's reactor (epoll, through
 /// mio), or step 8's ring (io_uring). It waits for the kernel's news and hands back the wakers
@@ -97,7 +103,7 @@ impl Wake for TaskWaker {
         lock(&self.shared.queue).push_back(self.id);
         match self.id {
             MAIN => trace!("run queue: main future queued"),
-            id => trace!("run queue: task {id} queued"),
+            id => trace!("run queue: task {} queued", shown(id)),
         }
         if self.shared.sleeping.load(Ordering::SeqCst) {
             self.shared.interrupt.interrupt();
