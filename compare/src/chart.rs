@@ -96,7 +96,11 @@ pub fn svg(comparison: &Comparison) -> String {
         );
         let at = |ms: f64| format!("{:.1}", x(ms) + 4.0);
         svg.text(at(wall), y + 15.0, "", &format!("{wall:.0} ms"));
-        svg.text(at(cpu), y + 26.0, "", &format!("{cpu:.0} ms"));
+        let cpu_label = match comparison.floor_cpu_ms().filter(|floor| *floor > 0.0) {
+            Some(floor) if row.step != "floor" => format!("{cpu:.0} ms, {:.1}× floor", cpu / floor),
+            _ => format!("{cpu:.0} ms"),
+        };
+        svg.text(at(cpu), y + 26.0, "", &cpu_label);
         // The strip: a filled profile of connections in progress, over the run's own span.
         let samples = in_progress(&row.results, STRIP_WIDTH as usize / 2);
         let mut points = format!("{strip_x},{}", y + 28.0);
@@ -122,6 +126,12 @@ pub fn svg(comparison: &Comparison) -> String {
     }
     // The time axis under the bars: one tick per power of ten.
     let axis_y = TOP + ROW_HEIGHT * rows.len() as f64 + 6.0;
+    // The floor's CPU, as a dashed line down every row: how far each CPU bar goes past it.
+    if let Some(floor) = comparison.floor_cpu_ms() {
+        let at = format!("{:.1}", x(floor));
+        let dashed = format!(r#"stroke="{CPU_COLOUR}" stroke-dasharray="3,3""#);
+        svg.line((&at, TOP), (&at, axis_y), &dashed);
+    }
     let black = r#"stroke="black""#;
     svg.line((x(0.1), axis_y), (LABEL_WIDTH + BARS_WIDTH, axis_y), black);
     let middle = r#"text-anchor="middle""#;
@@ -150,6 +160,16 @@ pub fn svg(comparison: &Comparison) -> String {
         "",
         "CPU time (user + system)",
     );
+    if comparison.floor_cpu_ms().is_some() {
+        let dashed = format!(r#"stroke="{CPU_COLOUR}" stroke-dasharray="3,3""#);
+        let legend_x = LABEL_WIDTH + 260.0;
+        svg.line(
+            (legend_x, legend_y - 4.0),
+            (legend_x + 16.0, legend_y - 4.0),
+            &dashed,
+        );
+        svg.text(legend_x + 20.0, legend_y, "", "the floor's CPU");
+    }
     svg.finish()
 }
 

@@ -11,7 +11,9 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`steps`] | the table of steps and variants (add a step's rows here) |
+//! | [`floor`] | the floor: a client with nothing but the system calls a connection needs |
 //! | [`runner`] | running one variant in a child process, repeats, the median |
+//! | [`syscalls`] | counting a run's system calls with `strace -f -c` |
 //! | [`table`] | the comparison as text, Markdown and JSON |
 //! | [`chart`] | the comparison as an SVG chart |
 //! | [`echo`] | echo mode: the load, the checks, the latencies |
@@ -19,6 +21,8 @@
 
 pub mod chart;
 pub mod echo;
+pub mod floor;
 pub mod runner;
 pub mod steps;
+pub mod syscalls;
 pub mod table;

@@ -55,7 +55,7 @@ struct FanOutArgs {
     /// The server-side delay, in milliseconds.
     #[arg(long, value_name = "L", default_value_t = 50)]
     delay_ms: u64,
-    /// Only these steps or variants (comma-separated: `step03-select`, `epoll`, `step01-blocking/threads`).
+    /// Only these steps or variants (comma-separated: `step03-select`, `epoll`, `step01-blocking/threads`), and the floor, which every row is measured against.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     steps: Vec<String>,
     /// Runs per variant, in rounds (every variant once per round); the table shows the median
@@ -68,6 +68,9 @@ struct FanOutArgs {
     /// The per-connection deadline, in milliseconds.
     #[arg(long, value_name = "T", default_value_t = 10_000)]
     timeout_ms: u64,
+    /// Also count each variant's system calls, in one more run under `strace -f -c`.
+    #[arg(long)]
+    syscalls: bool,
     /// Print the comparison as one JSON object.
     #[arg(long, conflicts_with = "markdown")]
     json: bool,
@@ -145,7 +148,10 @@ fn compare_fan_outs(args: &FanOutArgs) -> ExitCode {
     }
     let chosen: Vec<_> = all
         .iter()
-        .filter(|v| args.steps.is_empty() || args.steps.iter().any(|f| v.matches(f)))
+        .filter(|v| {
+            // The floor always runs: every row's CPU is measured against it.
+            args.steps.is_empty() || v.step == "floor" || args.steps.iter().any(|f| v.matches(f))
+        })
         .collect();
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
@@ -169,6 +175,7 @@ fn compare_fan_outs(args: &FanOutArgs) -> ExitCode {
         server: server.addr(),
         plan,
         timeout_ms: args.timeout_ms,
+        count_syscalls: args.syscalls,
     };
     let rows = runner.rows(&chosen, args.repeat);
     drop(server);

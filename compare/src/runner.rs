@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use testbed::{ConnectionResult, RunReport};
 
 use crate::steps::{Plan, Variant};
+use crate::syscalls::{self, Syscalls};
 
 /// The hidden first argument that makes `compare` run one fan-out and print its report.
 pub const FAN_OUT_SUBCOMMAND: &str = "__fan-out";
@@ -47,6 +48,9 @@ pub struct Row {
     pub rss_per_connection_kib: Option<f64>,
     /// How many runs were made.
     pub runs: usize,
+    /// The system calls of one more run, counted (with `--syscalls`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syscalls: Option<Syscalls>,
     /// Why the variant was not run (or why its runs produced no report), if so.
     pub skipped: Option<String>,
     /// The median run's connections, for the chart's timeline strips.
@@ -73,6 +77,7 @@ impl Row {
             max_rss_kib: None,
             rss_per_connection_kib: None,
             runs: 0,
+            syscalls: None,
             skipped: Some(reason),
             results: Vec::new(),
             broken: false,
@@ -96,6 +101,8 @@ pub struct Runner<'a> {
     pub plan: Plan,
     /// The per-connection deadline.
     pub timeout_ms: u64,
+    /// Whether to count each variant's system calls, in one more run under `strace`.
+    pub count_syscalls: bool,
 }
 
 impl Runner<'_> {
@@ -132,14 +139,61 @@ impl Runner<'_> {
                 }
             }
         }
-        variants
+        let mut rows: Vec<Row> = variants
             .iter()
             .zip(runs)
             .map(|(variant, (done, ended))| match ended {
                 Some(row) => row,
                 None => self.summary(variant, done),
             })
-            .collect()
+            .collect();
+        if self.count_syscalls {
+            self.count(variants, &mut rows);
+        }
+        rows
+    }
+
+    /// Counts the system calls of one more run of every variant that ran. If a count fails
+    /// (no `strace`, say), says why once and leaves the counts out.
+    fn count(&self, variants: &[&Variant], rows: &mut [Row]) {
+        let scratch = std::env::temp_dir().join(format!("compare-{}", std::process::id()));
+        if let Err(e) = std::fs::create_dir_all(&scratch) {
+            eprintln!(
+                "compare: no system call counts: cannot create {}: {e}",
+                scratch.display()
+            );
+            return;
+        }
+        for (variant, row) in variants.iter().zip(rows.iter_mut()) {
+            if row.wall_ms.is_none() {
+                continue;
+            }
+            eprintln!(
+                "compare: {} (counting its system calls) ...",
+                variant.name()
+            );
+            match syscalls::count(self.fan_out_command(variant), &scratch) {
+                Ok(counts) => row.syscalls = Some(counts),
+                Err(why) => {
+                    eprintln!("compare: no system call counts: {why}");
+                    break;
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+
+    /// The command that runs one fan-out of `variant` against the shared server.
+    fn fan_out_command(&self, variant: &Variant) -> Command {
+        let mut command = Command::new(self.exe);
+        command
+            .arg(FAN_OUT_SUBCOMMAND)
+            .args(["--step", variant.step, "--variant", variant.variant])
+            .args(["--connections", &self.plan.connections.to_string()])
+            .args(["--delay-ms", &self.plan.delay_ms.to_string()])
+            .args(["--timeout-ms", &self.timeout_ms.to_string()])
+            .args(["--addr", &self.server.to_string()]);
+        command
     }
 
     /// A variant's row: the median of its runs (by wall time), and their spread.
@@ -168,6 +222,7 @@ impl Runner<'_> {
             max_rss_kib: Some(median.max_rss_kib),
             rss_per_connection_kib,
             runs: count,
+            syscalls: None,
             skipped: None,
             results: median.results,
             broken: false,
@@ -176,13 +231,8 @@ impl Runner<'_> {
 
     /// One fan-out of `variant` in a child process; its report, or why there is none.
     fn run_once(&self, variant: &Variant) -> Result<RunReport, String> {
-        let mut child = Command::new(self.exe)
-            .arg(FAN_OUT_SUBCOMMAND)
-            .args(["--step", variant.step, "--variant", variant.variant])
-            .args(["--connections", &self.plan.connections.to_string()])
-            .args(["--delay-ms", &self.plan.delay_ms.to_string()])
-            .args(["--timeout-ms", &self.timeout_ms.to_string()])
-            .args(["--addr", &self.server.to_string()])
+        let mut child = self
+            .fan_out_command(variant)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

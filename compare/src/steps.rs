@@ -1,13 +1,15 @@
 //! Every step and variant `compare` runs: each step's own list (`variants()`, the one its
-//! binary reads too), in the order of the book, and tokio as the reference. Adding a step's
-//! rows is adding its list here (and the step as a dependency in `Cargo.toml`).
+//! binary reads too), in the order of the book, after the floor (`floor.rs`), and tokio as the
+//! reference. Adding a step's rows is adding its list here (and the step as a dependency in
+//! `Cargo.toml`).
 
 pub use testbed::{Plan, Variant};
 
 // ANCHOR: variants
 /// All the variants, in the order of the book.
 pub fn all() -> Vec<Variant> {
-    let mut variants = Vec::new();
+    // The floor first: what the kernel alone charges for a connection, every step's yardstick.
+    let mut variants = vec![crate::floor::variant()];
     variants.extend(step01_blocking::variants());
     variants.extend(step02_nonblocking::variants());
     variants.extend(step03_select::variants());

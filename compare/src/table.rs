@@ -22,15 +22,52 @@ pub struct Comparison {
     pub rows: Vec<Row>,
 }
 
-/// One row, ready to print: the eight cells of a row that ran, or why it did not.
+/// One row, ready to print: the cells of a row that ran, or why it did not.
 enum Line<'a> {
-    /// step, variant, wall, x delay, CPU, peak RSS, RSS per connection, ok/N.
-    Ran([String; 8]),
+    /// One cell per column of [`Comparison::columns`].
+    Ran(Vec<String>),
     /// step, variant, and the reason.
     Skipped(&'a str, &'a str, &'a str),
 }
 
+/// A column: its heading in the terminal, its heading in Markdown, its width in the terminal
+/// (negative: left-aligned).
+type Column = (&'static str, &'static str, i32);
+
 impl Comparison {
+    /// The floor's CPU time, if the floor ran: what every row's CPU is measured against.
+    pub fn floor_cpu_ms(&self) -> Option<f64> {
+        self.rows
+            .iter()
+            .find(|row| row.step == "floor")
+            .and_then(Row::cpu_ms)
+    }
+
+    /// Whether any row has its system calls counted (`--syscalls`).
+    fn counted(&self) -> bool {
+        self.rows.iter().any(|row| row.syscalls.is_some())
+    }
+
+    /// The columns, with the system calls' only when they were counted.
+    fn columns(&self) -> Vec<Column> {
+        let mut columns = vec![
+            ("step", "step", -20),
+            ("variant", "variant", -15),
+            ("wall ms", "wall (ms)", 24),
+            ("x delay", "× delay", 8),
+            ("cpu ms", "CPU (ms)", 9),
+            ("us/conn", "CPU per connection (µs)", 8),
+            ("x floor", "CPU × floor", 8),
+            ("RSS MiB", "peak RSS (MiB)", 8),
+            ("KiB/conn", "RSS per connection (KiB)", 9),
+        ];
+        if self.counted() {
+            columns.push(("calls/conn", "system calls per connection", 11));
+        }
+        columns.push(("ok/N", "ok", 11));
+        columns
+    }
+
     /// A row's cells, formatted.
     fn line<'a>(&self, row: &'a Row) -> Line<'a> {
         let (Some(wall), Some(cpu), Some(rss)) = (row.wall_ms, row.cpu_ms(), row.max_rss_kib)
@@ -45,7 +82,8 @@ impl Comparison {
             (Some(min), Some(max)) if row.runs > 1 => format!(" ({min:.1}-{max:.1})"),
             _ => String::new(),
         };
-        Line::Ran([
+        let n = self.connections.max(1) as f64;
+        let mut cells = vec![
             row.step.clone(),
             row.variant.clone(),
             format!("{wall:.1}{spread}"),
@@ -55,11 +93,23 @@ impl Comparison {
                 "-".into()
             },
             format!("{cpu:.1}"),
+            format!("{:.1}", cpu * 1e3 / n),
+            self.floor_cpu_ms()
+                .filter(|floor| *floor > 0.0)
+                .map_or("-".into(), |floor| format!("{:.2}", cpu / floor)),
             format!("{:.1}", rss as f64 / 1024.0),
             row.rss_per_connection_kib
                 .map_or("-".into(), |kib| format!("{kib:.1}")),
-            format!("{}/{}", row.ok, row.ok + row.failed),
-        ])
+        ];
+        if self.counted() {
+            cells.push(
+                row.syscalls
+                    .as_ref()
+                    .map_or("-".into(), |calls| format!("{:.2}", calls.total as f64 / n)),
+            );
+        }
+        cells.push(format!("{}/{}", row.ok, row.ok + row.failed));
+        Line::Ran(cells)
     }
 
     /// The heading line: what was run, on what.
@@ -81,45 +131,144 @@ impl Comparison {
     /// The table for a terminal.
     pub fn text(&self) -> String {
         let mut out = format!("{}\n\n", self.heading());
-        let header = [
-            "step", "variant", "wall ms", "x delay", "cpu ms", "RSS MiB", "KiB/conn", "ok/N",
-        ];
-        let columns = |c: [&str; 8]| {
-            format!(
-                "{:<20} {:<15} {:>24} {:>8} {:>9} {:>9} {:>9} {:>11}",
-                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
-            )
+        let columns = self.columns();
+        let line = |cells: &[String]| {
+            let mut text = String::new();
+            for ((_, _, width), cell) in columns.iter().zip(cells) {
+                let w = width.unsigned_abs() as usize;
+                let _ = if *width < 0 {
+                    write!(text, "{cell:<w$} ")
+                } else {
+                    write!(text, "{cell:>w$} ")
+                };
+            }
+            text.trim_end().to_string()
         };
-        let _ = writeln!(out, "{}", columns(header));
+        let header: Vec<String> = columns.iter().map(|c| c.0.to_string()).collect();
+        let _ = writeln!(out, "{}", line(&header));
         for row in &self.rows {
             let _ = match self.line(row) {
-                Line::Ran(cells) => {
-                    writeln!(out, "{}", columns(cells.each_ref().map(String::as_str)))
-                }
+                Line::Ran(cells) => writeln!(out, "{}", line(&cells)),
                 Line::Skipped(step, variant, reason) => {
                     writeln!(out, "{step:<20} {variant:<15} skipped: {reason}")
                 }
             };
         }
+        if let Some(calls) = self.syscalls_text() {
+            let _ = write!(out, "\n{calls}");
+        }
         out
     }
 
-    /// The same table in Markdown, with the heading as its caption.
+    /// The same table in Markdown, with the heading as its caption (and, when system calls
+    /// were counted, a second table of them by kind).
     pub fn markdown(&self) -> String {
-        let mut out = String::from(
-            "| step | variant | wall (ms) | × delay | CPU (ms) | peak RSS (MiB) | RSS per connection (KiB) | ok |\n\
-             |---|---|---:|---:|---:|---:|---:|---:|\n",
-        );
+        let columns = self.columns();
+        let heads: Vec<&str> = columns.iter().map(|c| c.1).collect();
+        let aligns: Vec<&str> = columns
+            .iter()
+            .map(|c| if c.2 < 0 { "---" } else { "---:" })
+            .collect();
+        let mut out = format!("| {} |\n|{}|\n", heads.join(" | "), aligns.join("|"));
         for row in &self.rows {
             let _ = match self.line(row) {
                 Line::Ran(cells) => writeln!(out, "| {} |", cells.join(" | ")),
                 Line::Skipped(step, variant, reason) => {
-                    writeln!(out, "| {step} | {variant} | skipped: {reason} | | | | | |")
+                    let empty = " |".repeat(columns.len() - 3);
+                    writeln!(out, "| {step} | {variant} | skipped: {reason} |{empty}")
                 }
             };
         }
-        let _ = write!(out, "\n{}.\n", self.heading());
+        let floor = if self.floor_cpu_ms().is_some() {
+            " CPU × floor: the row's CPU over the floor's (`floor/bare-epoll`: nothing but the system calls a connection needs)."
+        } else {
+            ""
+        };
+        let _ = write!(out, "\n{}.{floor}\n", self.heading());
+        if let Some(calls) = self.syscalls_markdown() {
+            let _ = write!(out, "\n{calls}");
+        }
         out
+    }
+
+    /// The system calls by kind, per connection, one cell list per counted row.
+    fn syscall_cells(&self) -> Vec<[String; 9]> {
+        let n = self.connections.max(1) as f64;
+        let per = |count: u64| format!("{:.2}", count as f64 / n);
+        self.rows
+            .iter()
+            .filter_map(|row| {
+                let c = row.syscalls.as_ref()?;
+                Some([
+                    row.step.clone(),
+                    row.variant.clone(),
+                    per(c.total),
+                    per(c.failed),
+                    per(c.connect),
+                    per(c.wait),
+                    per(c.io),
+                    per(c.futex),
+                    per(c.other),
+                ])
+            })
+            .collect()
+    }
+
+    /// What the second table's columns hold.
+    const SYSCALL_HEADS: [&'static str; 9] = [
+        "step",
+        "variant",
+        "all",
+        "failed",
+        "socket+connect",
+        "wait",
+        "read/write",
+        "futex",
+        "other",
+    ];
+
+    /// The second table, for a terminal.
+    fn syscalls_text(&self) -> Option<String> {
+        let cells = self.syscall_cells();
+        if cells.is_empty() {
+            return None;
+        }
+        let line = |c: [&str; 9]| {
+            format!(
+                "{:<20} {:<15} {:>8} {:>8} {:>14} {:>8} {:>10} {:>8} {:>8}",
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+            )
+        };
+        let mut out = String::from(
+            "system calls per connection, counted in one more run under strace -f -c:\n",
+        );
+        let _ = writeln!(out, "{}", line(Self::SYSCALL_HEADS));
+        for row in &cells {
+            let _ = writeln!(out, "{}", line(row.each_ref().map(String::as_str)));
+        }
+        Some(out)
+    }
+
+    /// The second table, in Markdown.
+    fn syscalls_markdown(&self) -> Option<String> {
+        let cells = self.syscall_cells();
+        if cells.is_empty() {
+            return None;
+        }
+        let mut out = format!(
+            "| {} |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+            Self::SYSCALL_HEADS.join(" | ")
+        );
+        for row in &cells {
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+        let _ = writeln!(
+            out,
+            "\nSystem calls per connection, counted in one more run of each variant under `strace -f -c` \
+             (every thread; failed: mostly `EINPROGRESS` and `EAGAIN`; wait: `epoll_wait`, `poll`, \
+             `select`, `io_uring_enter`; the process's start-up, about 120 calls, included)."
+        );
+        Some(out)
     }
 }
 

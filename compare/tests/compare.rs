@@ -60,13 +60,15 @@ fn skipped_rows_carry_their_reason() {
         "--json",
     ]);
     let rows = json(&out)["rows"].as_array().unwrap().clone();
-    assert_eq!(rows.len(), 1);
+    // The floor, which always runs, and the row asked for.
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["step"], "floor");
     assert!(
-        rows[0]["skipped"].as_str().unwrap().contains("FD_SETSIZE"),
+        rows[1]["skipped"].as_str().unwrap().contains("FD_SETSIZE"),
         "{}",
-        rows[0]
+        rows[1]
     );
-    assert!(rows[0]["wall_ms"].is_null());
+    assert!(rows[1]["wall_ms"].is_null());
 
     let out = compare(&[
         "--connections",
@@ -81,9 +83,9 @@ fn skipped_rows_carry_their_reason() {
     ]);
     let rows = json(&out)["rows"].as_array().unwrap().clone();
     assert!(
-        rows[0]["skipped"].as_str().unwrap().contains("budget"),
+        rows[1]["skipped"].as_str().unwrap().contains("budget"),
         "{}",
-        rows[0]
+        rows[1]
     );
 }
 
@@ -92,7 +94,10 @@ fn skipped_rows_carry_their_reason() {
 fn unknown_steps_are_usage_errors() {
     let out = compare(&["--steps", "step99"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("known: step01-blocking/sequential"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("known: floor/bare-epoll, step01-blocking/sequential")
+    );
 }
 
 /// Echo mode: every message comes back byte for byte.
@@ -146,4 +151,63 @@ fn text_and_chart() {
         "{chart}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The floor always runs, first, and every row's CPU is measured against it in the table.
+#[test]
+fn the_floor_is_every_comparisons_yardstick() {
+    let out = compare(&["--connections", "20", "--steps", "epoll", "--markdown"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| ")).collect();
+    assert!(rows[0].contains("CPU × floor"), "{table}");
+    assert!(
+        rows[1].starts_with("| floor | bare-epoll |") && rows[1].contains("| 1.00 |"),
+        "{table}"
+    );
+    assert!(rows[2].starts_with("| step03-select | epoll |"), "{table}");
+}
+
+/// `--syscalls` counts each variant's system calls in one more run under strace, by kind: the
+/// floor makes exactly a `socket` and a `connect` per connection, and step 8 hands its
+/// operations to the kernel through far fewer calls than step 5. Skipped, saying so, only
+/// where strace is missing.
+#[test]
+fn system_calls_are_counted_by_kind() {
+    if Command::new("strace").arg("-V").output().is_err() {
+        eprintln!("skipped: strace is not installed (Debian: apt-get install strace)");
+        return;
+    }
+    let n = 50;
+    let report = json(&compare(&[
+        "--connections",
+        &n.to_string(),
+        "--steps",
+        "step05-futures/state-machine,step08-io-uring/pool",
+        "--syscalls",
+        "--json",
+    ]));
+    let rows = report["rows"].as_array().unwrap();
+    let calls = |step: &str, kind: &str| {
+        let row = rows.iter().find(|r| r["step"] == step).unwrap();
+        row["syscalls"][kind]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{kind} in {row}"))
+    };
+    assert_eq!(calls("floor", "connect"), 2 * n);
+    assert!(
+        calls("floor", "failed") >= n,
+        "a non-blocking connect fails with EINPROGRESS"
+    );
+    assert_eq!(calls("step05-futures", "connect"), 2 * n);
+    assert!(calls("step08-io-uring", "total") < calls("step05-futures", "total") / 2);
+    let text = String::from_utf8_lossy(
+        &compare(&["--connections", "5", "--steps", "poll", "--syscalls"]).stdout,
+    )
+    .to_string();
+    assert!(text.contains("system calls per connection"), "{text}");
 }
