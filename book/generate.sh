@@ -383,6 +383,8 @@ chapter5() {
         bench_table "step05-$group" step05-futures machinery "$group" ours,futures-executor,tokio count \
             "Median time for the whole count"
     done
+    bench_table step05-timers step05-futures machinery timers set-and-cancel count \
+        "Median time for the whole count"
 }
 
 # Chapter 6

@@ -1,6 +1,6 @@
 //! What the machinery costs: one wake-and-poll round trip, spawning and finishing an empty
-//! task, and the fan-out at 100 connections with no delay, each beside `futures::executor` and
-//! tokio where the comparison makes sense.
+//! task, the fan-out at 100 connections with no delay, each beside `futures::executor` and
+//! tokio where the comparison makes sense; and timers set and cancelled before they fire.
 //!
 //! ```text
 //! cargo bench -p step05-futures --bench machinery
@@ -10,10 +10,28 @@ use std::future::Future;
 use std::hint::black_box;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use futures::FutureExt;
+use step05_futures::timers::Timers;
 use testbed::Workload;
+
+/// Timers set and cancelled before they fire, as a server's timeouts are: `count` in a row,
+/// each for 10 s, at most 10 pending at a time. Returns how many entries the heap of deadlines
+/// holds at the end.
+fn set_and_cancel(count: u32) -> usize {
+    let mut timers = Timers::default();
+    let now = Instant::now();
+    let mut pending = std::collections::VecDeque::new();
+    for generation in 0..count {
+        pending.push_back(timers.add(now + Duration::from_secs(10), generation));
+        if pending.len() > 10 {
+            timers.remove(pending.pop_front().expect("more than 10 pending"));
+        }
+    }
+    timers.heap_len()
+}
 
 /// Pending once (after waking itself), then ready: one wake-and-poll round trip through an
 /// executor's queue.
@@ -101,6 +119,12 @@ fn machinery(c: &mut Criterion) {
     });
     group.bench_with_input(BenchmarkId::new("unordered", 100), &workload, |b, w| {
         b.iter(|| black_box(step05_futures::fan_out::unordered(w, None)))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("step05-futures/timers");
+    group.bench_function(BenchmarkId::new("set-and-cancel", 100_000), |b| {
+        b.iter(|| black_box(set_and_cancel(100_000)))
     });
     group.finish();
 }
