@@ -70,24 +70,29 @@ struct JoinState<T> {
     waker: Option<Waker>,
 }
 
-/// A spawned future, with where to put its output.
-struct Spawned<F: Future> {
-    /// The task's own future.
-    future: Pin<Box<F>>,
-    /// Where its output goes.
-    state: Rc<RefCell<JoinState<F::Output>>>,
+pin_project_lite::pin_project! {
+    /// A spawned future, with where to put its output. The future is kept in place, inside
+    /// the one box the task is (`#[pin]` lets `poll` reach it pinned: see the Pin chapter).
+    struct Spawned<F: Future> {
+        // The task's own future.
+        #[pin]
+        future: F,
+        // Where its output goes.
+        state: Rc<RefCell<JoinState<F::Output>>>,
+    }
 }
 
 impl<F: Future> Future for Spawned<F> {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let output = match self.future.as_mut().poll(cx) {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let output = match this.future.poll(cx) {
             Poll::Ready(output) => output,
             Poll::Pending => return Poll::Pending,
         };
         let waker = {
-            let mut state = self.state.borrow_mut();
+            let mut state = this.state.borrow_mut();
             state.output = Some(output);
             state.waker.take()
         };
@@ -158,7 +163,7 @@ pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
         waker: None,
     }));
     let task = Spawned {
-        future: Box::pin(future),
+        future,
         state: Rc::clone(&state),
     };
     let weak = Rc::downgrade(&executor);
