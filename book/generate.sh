@@ -508,7 +508,7 @@ chapter8() {
     syscalls step08-syscalls 1000 step03-select/epoll step05-futures step06-async-await step08-io-uring
     overflows step08-overflows 10000
     transcript step08-tiny-ring 0 cargo run --release -p step08-io-uring -- --connections 1000 --ring-entries 4
-    table step08-buffers cargo run --release -p compare -- --steps step05-futures,step06-async-await,step08-io-uring --connections 10000 --repeat 3 --markdown
+    table step08-buffers cargo run --release -p compare -- --steps step05-futures,step06-async-await,step08-io-uring --connections 10000 --repeat 5 --markdown
     shell_transcript step08-pool-sizes 'for b in 16 64 512 4096; do cargo run -q --release -p step08-io-uring -- --connections 10000 --pool-buffers $b --json | jq -c "{pool_buffers: $b, cpu_ms: (.cpu_user_ms + .cpu_sys_ms | round), peak_rss_mib: (.max_rss_kib / 1024 | round), pool_ran_dry, ok}"; done'
     bench cargo bench -p step08-io-uring --bench ring
     bench_table step08-nops step08-io-uring ring nops one-by-one,batched count \
@@ -645,8 +645,8 @@ lifecycle() {
 
 # Comparing the steps
 comparing() {
-    table compare cargo run --release -p compare -- --repeat 3 --markdown --svg "$out/compare.svg"
-    table compare-10000 cargo run --release -p compare -- --connections 10000 --markdown
+    table compare cargo run --release -p compare -- --repeat 3 --syscalls --markdown --svg "$out/compare.svg"
+    table compare-10000 cargo run --release -p compare -- --connections 10000 --repeat 3 --syscalls --markdown
     table compare-50-pages cargo run --release -p compare -- --connections 50 --delay-ms 90 --markdown
     transcript compare-echo 0 cargo run --release -p compare -- echo
 }

@@ -164,6 +164,7 @@ pub fn fan_out(workload: &Workload) -> io::Result<Vec<ConnectionResult>> {
         .collect())
 }
 
+// ANCHOR: start
 /// `socket` and `connect` (non-blocking: `EINPROGRESS`), then one `epoll_ctl` for both
 /// directions, edge-triggered, with the connection's number as the event's data.
 fn start(epoll: &Epoll, id: usize, addr: &std::net::SocketAddr) -> nix::Result<OwnedFd> {
@@ -182,6 +183,7 @@ fn start(epoll: &Epoll, id: usize, addr: &std::net::SocketAddr) -> nix::Result<O
     epoll.add(fd.as_fd(), EpollEvent::new(flags, id as u64))?;
     Ok(fd)
 }
+// ANCHOR_END: start
 
 /// Writes the whole request in one `write` (a few dozen bytes into an empty send buffer).
 fn write_request(conn: &Conn, request: &[u8]) -> Result<(), String> {
