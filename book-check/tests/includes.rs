@@ -162,6 +162,7 @@ const NOT_RUN_BY_THE_GENERATOR: &[(&str, &str)] = &[
     ),
     ("cargo fmt", "a CI stage"),
     ("cargo clippy", "a CI stage"),
+    ("cargo check", "a CI stage, with the minimum Rust version"),
     ("cargo bench --workspace --no-run", "a CI stage"),
     (
         "cargo install mdbook",
