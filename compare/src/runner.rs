@@ -108,9 +108,10 @@ pub struct Runner<'a> {
 impl Runner<'_> {
     /// Runs every variant `repeat` times (or skips it, saying why) and summarises each one's
     /// runs by their median wall time. The runs go in rounds, each round running every
-    /// variant once, in order, rather than each variant's repeats in a row: what drifts during
-    /// a comparison (the kernel's table of recently closed connections fills up, the server
-    /// grows) then falls on every row alike, instead of on the rows that come last.
+    /// variant once, rather than each variant's repeats in a row, and each round starting one
+    /// variant further down the list: what drifts during a comparison (the kernel's table of
+    /// recently closed connections fills up, the server grows) then falls on every row alike,
+    /// instead of on the rows that come last, or on the ones that come after a heavy one.
     pub fn rows(&self, variants: &[&Variant], repeat: usize) -> Vec<Row> {
         // Each variant's runs so far, or the row that ends it early (skipped, or broken).
         let mut runs: Vec<(Vec<RunReport>, Option<Row>)> = variants
@@ -123,7 +124,9 @@ impl Runner<'_> {
             .collect();
         let rounds = repeat.max(1);
         for round in 1..=rounds {
-            for (variant, (done, ended)) in variants.iter().zip(&mut runs) {
+            for turn in 0..variants.len() {
+                let i = (turn + round - 1) % variants.len();
+                let (variant, (done, ended)) = (variants[i], &mut runs[i]);
                 if ended.is_some() {
                     continue;
                 }
