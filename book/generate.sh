@@ -742,6 +742,7 @@ mentioned_commands() {
     pipeline compare-knee 'for n in 100 200; do ./target/release/compare --connections $n --steps threads,epoll --json | jq -c --arg n $n '"'"'.rows[] | {n: $n, variant, wall_ms, max_rss_kib, ok, failed}'"'"'; done'
     # The run report appendix: a report, drawn.
     pipeline report-svg "cargo run --release -p step01-blocking -- --variant threads --json > run.json && cargo run --release -p testbed -- timeline --svg < run.json > run.svg && head -c 4 run.svg && rm run.json run.svg"
+    pipeline report-trace "cargo run --release -p step06-async-await -- --connections 10000 --trace-file trace.json && head -c 40 trace.json && rm trace.json"
 }
 
 # Everything, or only the sections named on the command line (for example: bash book/generate.sh chapter6 comparing).

@@ -225,6 +225,7 @@ fn fan_out_one(one: &FanOutOne) -> ExitCode {
         timeout_ms: one.timeout_ms,
         timeline: false,
         json: true,
+        trace_file: None,
     };
     // The memory the process holds just before the fan-out: what it costs beyond that is
     // the fan-out's.

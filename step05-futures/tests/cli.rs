@@ -1,5 +1,6 @@
 //! The binary, as a reader runs it: output piped into a reader that stops early (`| head`)
-//! ends the program quietly, with no "Broken pipe" panic and backtrace.
+//! ends the program quietly, with no "Broken pipe" panic and backtrace; `--trace-file` (an
+//! option every step shares, from the testbed) writes a Chrome trace of the run.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -28,4 +29,31 @@ fn a_reader_that_stops_early_ends_the_program_quietly() {
         Some(141),
         "the status of a program ended by SIGPIPE"
     );
+}
+
+/// `--trace-file FILE`: the run as a Chrome trace, a named track per connection with its four
+/// stages, and the summary says where the file went.
+#[test]
+fn trace_file_writes_a_track_per_connection() {
+    let path = std::env::temp_dir().join(format!("step05-trace-{}.json", std::process::id()));
+    let output = Command::new(env!("CARGO_BIN_EXE_step05-futures"))
+        .args(["--connections", "20", "--delay-ms", "10", "--trace-file"])
+        .arg(&path)
+        .output()
+        .expect("run the step 5 binary");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ui.perfetto.dev"));
+    let trace = std::fs::read_to_string(&path).expect("the trace file");
+    let _ = std::fs::remove_file(&path);
+    assert!(trace.contains("\"traceEvents\":[{"), "{trace}");
+    let count = |needle: &str| trace.matches(needle).count();
+    assert_eq!(count("\"thread_name\""), 20, "a track per connection");
+    for stage in ["connect", "write", "wait", "read"] {
+        assert_eq!(count(&format!("\"name\":\"{stage}\"")), 20, "{stage} spans");
+    }
+    assert_eq!(count("\"name\":\"failed\""), 0);
 }

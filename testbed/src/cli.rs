@@ -35,6 +35,10 @@ pub struct CommonOptions {
     /// Print only the run report, as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Also write the run as a Chrome trace (JSON) to this file: a track per connection, a span
+    /// per stage; open it in https://ui.perfetto.dev or chrome://tracing.
+    #[arg(long, value_name = "FILE")]
+    pub trace_file: Option<std::path::PathBuf>,
 }
 // ANCHOR_END: common_options
 

@@ -25,6 +25,7 @@
 //! | [`response`] | [`ResponseCheck`]: is this a complete `200`? |
 //! | [`report`] | [`RunReport`]: the run's measurements, text or JSON |
 //! | [`timeline`] | the ASCII and SVG drawings of a run |
+//! | [`trace_file`] | `--trace-file`: a run as Chrome trace-event JSON, for Perfetto |
 //! | [`limits`] | RLIMIT_NOFILE |
 //! | [`cli`] | [`CommonOptions`], the options every step binary shares |
 //! | [`run`] | [`run_step`]: what a step binary does around its fan-out |
@@ -45,6 +46,7 @@ pub mod run;
 pub mod server;
 pub mod svg;
 pub mod timeline;
+pub mod trace_file;
 pub mod variants;
 pub mod workload;
 

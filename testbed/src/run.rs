@@ -33,6 +33,7 @@ use crate::limits;
 use crate::record::RunClock;
 use crate::report::{Outcome, ResourceUsage, RunInfo, RunReport};
 use crate::timeline;
+use crate::trace_file;
 use crate::workload::{Target, Workload};
 
 /// The width of the `--timeline` drawing, in columns of time.
@@ -50,6 +51,18 @@ pub fn run_step<O: Into<Outcome>>(
     quiet_when_the_reader_stops_reading();
     match run(step, variant, options, fan_out) {
         Ok(report) => {
+            if let Some(path) = &options.trace_file {
+                if let Err(e) = trace_file::write(&report, path) {
+                    eprintln!("{step}: error: {e}");
+                    return ExitCode::from(1);
+                }
+                if !options.json {
+                    println!(
+                        "wrote {}: open it in https://ui.perfetto.dev or chrome://tracing",
+                        path.display()
+                    );
+                }
+            }
             if options.json {
                 match serde_json::to_string(&report) {
                     Ok(json) => println!("{json}"),
