@@ -1,14 +1,22 @@
 //! The echo server with `async`/`.await`, on step 5's runtime: an accept loop that spawns a
-//! task per connection.
+//! task per connection; and the same server shutting down gracefully on SIGINT or SIGTERM,
+//! its connections in a task group.
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::time::Duration;
+
+use futures::future::{Either, select};
 
 use step05_futures::net::{TcpListener, TcpStream};
 use step05_futures::time::sleep;
 use step05_futures::{block_on, spawn};
 
+use crate::group::{Ended, TaskGroup};
+use crate::signal::Signals;
 use crate::yield_now::yield_now;
 
 // ANCHOR: echo
@@ -56,5 +64,60 @@ pub fn echo_server(
         announce(listener.local_addr()?)?;
         serve(listener).await;
         Ok(())
+    })
+}
+
+// ANCHOR: serve_until
+/// Accepts connections until `stop` is ready, one task each, in a group; then stops
+/// accepting (the listener is closed: new clients are refused), tells `stopped` how many
+/// connections are in flight, gives them `grace` to finish, and cancels the rest.
+async fn serve_until(
+    mut listener: TcpListener,
+    stop: impl Future<Output = ()>,
+    grace: Duration,
+    stopped: impl FnOnce(usize),
+) -> Ended {
+    let connections = TaskGroup::<Infallible>::new();
+    let mut stop = pin!(stop);
+    loop {
+        // Whichever comes first. Dropping the accept that lost takes no connection: one is
+        // only taken when the accept returns it.
+        let accepted = match select(pin!(listener.accept()), stop.as_mut()).await {
+            Either::Left((accepted, _)) => accepted,
+            Either::Right(((), _)) => break,
+        };
+        match accepted {
+            Ok((stream, _peer)) => connections.spawn(async move {
+                echo(stream).await;
+                Ok(())
+            }),
+            Err(_) => sleep(Duration::from_millis(10)).await,
+        }
+    }
+    drop(listener);
+    stopped(connections.len());
+    connections.join_within(grace).await
+}
+// ANCHOR_END: serve_until
+
+/// The echo server on our runtime, until SIGINT or SIGTERM: binds `addr`, tells `announce`
+/// where, serves, and on the signal shuts down gracefully (see `serve_until`), telling
+/// `stopped` how many connections are in flight. Returns how they ended.
+pub fn echo_server_until_signal(
+    addr: SocketAddr,
+    announce: impl FnOnce(SocketAddr) -> io::Result<()>,
+    grace: Duration,
+    stopped: impl FnOnce(usize),
+) -> io::Result<Ended> {
+    block_on(async move {
+        let mut signals =
+            Signals::new(&[signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
+        let listener = TcpListener::bind(addr)?;
+        announce(listener.local_addr()?)?;
+        let stop = async move {
+            // An error here (the signal socket failing) stops the server too.
+            let _ = signals.recv().await;
+        };
+        Ok(serve_until(listener, stop, grace, stopped).await)
     })
 }

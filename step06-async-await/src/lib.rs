@@ -18,7 +18,9 @@
 //! |---|---|
 //! | [`fetch`] | one connection: `exchange`, and `fetch` with its deadline |
 //! | [`fan_out`](mod@fan_out) | a task per connection, a semaphore, a task that blocks |
-//! | [`echo`] | the echo server, a task per connection |
+//! | [`echo`] | the echo server, a task per connection; shutting down gracefully on a signal |
+//! | [`group`] | `TaskGroup`: children that end with their group; the first error cancels the rest |
+//! | [`signal`] | SIGINT and SIGTERM as a future, through a socket the reactor watches |
 //! | [`on_tokio`] | the same three on tokio, item for item |
 //! | [`timeout`] | `timeout(duration, future)`: cancellation by drop |
 //! | [`sync`] | `Semaphore`, `Event`, `Mutex` for one thread's tasks |
@@ -30,7 +32,9 @@ pub mod blocking;
 pub mod echo;
 pub mod fan_out;
 pub mod fetch;
+pub mod group;
 pub mod on_tokio;
+pub mod signal;
 pub mod sync;
 pub mod timeout;
 pub mod yield_now;

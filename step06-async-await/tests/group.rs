@@ -1,0 +1,121 @@
+//! The task group: `join` waits for every child; the first child to fail cancels its
+//! siblings and `join` returns its error; dropping the group cancels the children still
+//! running; `join_within` cancels those still running at the deadline and counts both.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use step05_futures::block_on;
+use step05_futures::time::sleep;
+use step06_async_await::group::{Ended, TaskGroup};
+
+/// Counts, in `dropped`, a child dropped before it finished.
+struct Guard {
+    dropped: Rc<Cell<usize>>,
+    finished: bool,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.dropped.set(self.dropped.get() + 1);
+        }
+    }
+}
+
+/// A child that sleeps `ms`, then returns `result`; if dropped first, `dropped` counts it.
+async fn child(
+    ms: u64,
+    result: Result<(), &'static str>,
+    dropped: Rc<Cell<usize>>,
+) -> Result<(), &'static str> {
+    let mut guard = Guard {
+        dropped,
+        finished: false,
+    };
+    sleep(Duration::from_millis(ms)).await;
+    guard.finished = true;
+    result
+}
+
+/// Three children of 10, 20 and 30 ms: `join` returns when the last is done, with 3.
+#[test]
+fn join_waits_for_every_child() {
+    let dropped = Rc::new(Cell::new(0));
+    let (joined, took) = block_on(async {
+        let group = TaskGroup::new();
+        for ms in [30, 10, 20] {
+            group.spawn(child(ms, Ok(()), Rc::clone(&dropped)));
+        }
+        let started = Instant::now();
+        (group.join().await, started.elapsed())
+    });
+    assert_eq!(joined, Ok(3));
+    assert!(took >= Duration::from_millis(30), "{took:?}");
+    assert_eq!(dropped.get(), 0);
+}
+
+/// A child that fails at 10 ms: its two siblings (10 s each) are cancelled at once, and
+/// `join` returns the error, long before the siblings would have finished.
+#[test]
+fn the_first_error_cancels_the_siblings() {
+    let dropped = Rc::new(Cell::new(0));
+    let (joined, took) = block_on(async {
+        let group = TaskGroup::new();
+        group.spawn(child(10_000, Ok(()), Rc::clone(&dropped)));
+        group.spawn(child(10, Err("the child failed"), Rc::clone(&dropped)));
+        group.spawn(child(10_000, Ok(()), Rc::clone(&dropped)));
+        let started = Instant::now();
+        (group.join().await, started.elapsed())
+    });
+    assert_eq!(joined, Err("the child failed"));
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(dropped.get(), 2, "both siblings were cancelled");
+}
+
+/// Dropping the group (here, without ever joining it) cancels its children: none outlives it.
+#[test]
+fn no_child_outlives_its_group() {
+    let dropped = Rc::new(Cell::new(0));
+    block_on(async {
+        let group = TaskGroup::<&str>::new();
+        group.spawn(child(10_000, Ok(()), Rc::clone(&dropped)));
+        group.spawn(child(10_000, Ok(()), Rc::clone(&dropped)));
+        // Let them start, then end the group's scope.
+        sleep(Duration::from_millis(10)).await;
+        drop(group);
+        sleep(Duration::from_millis(10)).await;
+    });
+    assert_eq!(dropped.get(), 2);
+}
+
+/// `join_within(100 ms)`: two children that finish in 10 ms are counted as finished, two that
+/// would take 10 s are cut at the deadline.
+#[test]
+fn join_within_cuts_the_slow_children_at_the_deadline() {
+    let dropped = Rc::new(Cell::new(0));
+    let (ended, took) = block_on(async {
+        let group = TaskGroup::new();
+        for ms in [10, 10_000, 10, 10_000] {
+            group.spawn(child(ms, Ok(()), Rc::clone(&dropped)));
+        }
+        let started = Instant::now();
+        (
+            group.join_within(Duration::from_millis(100)).await,
+            started.elapsed(),
+        )
+    });
+    assert_eq!(
+        ended,
+        Ended {
+            finished: 2,
+            cut: 2
+        }
+    );
+    assert!(
+        took >= Duration::from_millis(100) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    assert_eq!(dropped.get(), 2);
+}
