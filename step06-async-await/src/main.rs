@@ -51,8 +51,8 @@ enum Server {
         /// Which runtime runs it.
         #[arg(long, default_value = "ours", value_parser = testbed::variants::parser(&step06_async_await::variants()))]
         runtime: String,
-        /// On SIGINT or SIGTERM (our runtime): stop accepting, give the connections in flight
-        /// this long to finish, cancel the rest, say how many were which, and exit.
+        /// On SIGINT or SIGTERM: stop accepting, give the connections in flight this long to
+        /// finish, cancel the rest, say how many were which, and exit.
         #[arg(long, value_name = "MS", default_value_t = 5000)]
         grace_ms: u64,
     },
@@ -67,30 +67,26 @@ fn main() -> ExitCode {
         grace_ms,
     }) = cli.server
     {
-        return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || match runtime.as_str() {
-            "tokio" => on_tokio::echo_server(server.addr, testbed::child::announce),
-            _ => {
-                let grace = Duration::from_millis(grace_ms);
-                let stopped = |in_flight: usize| {
-                    println!(
-                        "stopped accepting: {in_flight} connections in flight, \
-                         waiting up to {grace_ms} ms for them"
-                    );
-                    // The line must reach a reader that waits for it before the wait is over.
-                    let _ = std::io::Write::flush(&mut std::io::stdout());
-                };
-                let ended = echo::echo_server_until_signal(
-                    server.addr,
-                    testbed::child::announce,
-                    grace,
-                    stopped,
-                )?;
+        return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || {
+            let grace = Duration::from_millis(grace_ms);
+            let stopped = |in_flight: usize| {
                 println!(
-                    "shut down: {} connections finished within {grace_ms} ms, {} cut",
-                    ended.finished, ended.cut
+                    "stopped accepting: {in_flight} connections in flight, \
+                         waiting up to {grace_ms} ms for them"
                 );
-                Ok(())
-            }
+                // The line must reach a reader that waits for it before the wait is over.
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+            };
+            let (addr, announce) = (server.addr, testbed::child::announce);
+            let ended = match runtime.as_str() {
+                "tokio" => on_tokio::echo_server_until_signal(addr, announce, grace, stopped)?,
+                _ => echo::echo_server_until_signal(addr, announce, grace, stopped)?,
+            };
+            println!(
+                "shut down: {} connections finished within {grace_ms} ms, {} cut",
+                ended.finished, ended.cut
+            );
+            Ok(())
         });
     }
     let options = Options {

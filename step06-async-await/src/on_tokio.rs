@@ -31,6 +31,7 @@ use tokio::sync::Semaphore;
 use tokio::time::{sleep, timeout};
 
 use crate::fan_out::{Blocking, FanOut, Options};
+use crate::group::Ended;
 
 // ANCHOR: exchange
 /// One connection: connect, send the request, read until the server closes, check the response.
@@ -204,6 +205,71 @@ async fn serve(listener: TcpListener) {
     }
 }
 // ANCHOR_END: echo
+
+// ANCHOR: serve_until
+/// Accepts connections until `stop` is ready, one task each, in a `JoinSet` (tokio's task
+/// group: dropping it aborts its tasks); then stops accepting, tells `stopped` how many are in
+/// flight, gives them `grace` to finish, and aborts the rest.
+async fn serve_until(
+    listener: TcpListener,
+    stop: impl std::future::Future<Output = ()>,
+    grace: Duration,
+    stopped: impl FnOnce(usize),
+) -> Ended {
+    let mut connections = tokio::task::JoinSet::new();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    connections.spawn(echo(stream));
+                }
+                Err(_) => sleep(Duration::from_millis(10)).await,
+            },
+            () = &mut stop => break,
+        }
+        // Finished connections leave the set as they go, so it holds only the live ones.
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    while connections.try_join_next().is_some() {}
+    stopped(connections.len());
+    let mut finished = 0;
+    let _ = timeout(grace, async {
+        while connections.join_next().await.is_some() {
+            finished += 1;
+        }
+    })
+    .await;
+    let cut = connections.len();
+    connections.abort_all();
+    Ended { finished, cut }
+}
+// ANCHOR_END: serve_until
+
+/// The echo server on tokio, until SIGINT or SIGTERM (tokio's `signal`, the same self-pipe as
+/// ours): see [`crate::echo::echo_server_until_signal`].
+pub fn echo_server_until_signal(
+    addr: SocketAddr,
+    announce: impl FnOnce(SocketAddr) -> io::Result<()>,
+    grace: Duration,
+    stopped: impl FnOnce(usize),
+) -> io::Result<Ended> {
+    runtime()?.block_on(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        let listener = TcpListener::from_std(testbed::server::listen(addr, 8192)?)?;
+        announce(listener.local_addr()?)?;
+        let stop = async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        };
+        Ok(serve_until(listener, stop, grace, stopped).await)
+    })
+}
 
 /// The echo server on tokio: binds `addr`, tells `announce` where, serves forever.
 pub fn echo_server(

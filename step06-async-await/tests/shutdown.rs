@@ -1,4 +1,5 @@
-//! Graceful shutdown of the echo server on our runtime: SIGTERM in the middle of its work.
+//! Graceful shutdown of the echo server, on our runtime and on tokio: SIGTERM in the middle of
+//! its work.
 //! The server stops accepting at once (a new client is refused), serves the connections in
 //! flight until they end, closes the one still silent at the deadline (cleanly: the client
 //! reads end-of-file), says how many were which, and exits 0.
@@ -26,11 +27,24 @@ fn echo(stream: &mut TcpStream, message: &[u8]) {
     assert_eq!(back, message);
 }
 
+/// On our runtime: its `TaskGroup` and `Signals`.
 #[test]
 fn sigterm_lets_connections_in_flight_finish_and_cuts_the_rest_at_the_deadline() {
+    shutdown_on("ours");
+}
+
+/// On tokio: a `JoinSet` and `tokio::signal`.
+#[test]
+fn on_tokio_too() {
+    shutdown_on("tokio");
+}
+
+/// The whole scenario, with the server on `runtime`.
+fn shutdown_on(runtime: &str) {
     let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_step06-async-await"))
             .args(["echo-server", "--addr", "127.0.0.1:0", "--grace-ms", "500"])
+            .args(["--runtime", runtime])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
