@@ -569,6 +569,12 @@ cancellation() {
     transcript cancellation-queue 0 cargo run -p cancellation -- queue
 }
 
+# Servers that behave
+servers() {
+    transcript servers-shutdown 0 cargo run --release -p step06-async-await --bin shutdown
+    transcript servers-shutdown-tokio 0 cargo run --release -p step06-async-await --bin shutdown -- --runtime tokio
+}
+
 # Pin
 pinning() {
     transcript pinning-sizes 0 cargo run -p pinning -- sizes
@@ -746,7 +752,7 @@ mentioned_commands() {
 }
 
 # Everything, or only the sections named on the command line (for example: bash book/generate.sh chapter6 comparing).
-sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 cancellation pinning chapter7 chapter8 chapter9 interop lifecycle comparing)
+sections=(introduction chapter1 chapter2 chapter3 chapter4 chapter5 chapter6 cancellation servers pinning chapter7 chapter8 chapter9 interop lifecycle comparing)
 if [ "$#" -eq 0 ]; then
     set -- "${sections[@]}"
     if [ "$mode" = check ]; then
@@ -755,7 +761,7 @@ if [ "$#" -eq 0 ]; then
 fi
 for section in "$@"; do
     case "$section" in
-        introduction | chapter[1-9] | cancellation | pinning | interop | lifecycle | comparing | mentioned_commands | python_programs) "$section" ;;
+        introduction | chapter[1-9] | cancellation | servers | pinning | interop | lifecycle | comparing | mentioned_commands | python_programs) "$section" ;;
         *)
             echo "generate.sh: no section $section (${sections[*]}, mentioned_commands, python_programs)" >&2
             exit 2

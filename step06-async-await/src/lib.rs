@@ -8,9 +8,10 @@
 //!
 //! On it: a [`timeout`](timeout::timeout), a [`Semaphore`](sync::Semaphore), an
 //! [`Event`](sync::Event), a [`Mutex`](sync::Mutex), a pool for blocking work
-//! ([`spawn_blocking`](blocking::spawn_blocking)); the connection, the fan-out and an echo
-//! server written with `async fn` ([`fetch`], [`fan_out`](mod@fan_out), [`echo`]); and the
-//! same on tokio ([`on_tokio`]), to read side by side.
+//! ([`spawn_blocking`](blocking::spawn_blocking)), a [`TaskGroup`](group::TaskGroup), and
+//! [`Signals`](signal::Signals); the connection, the fan-out and an echo server (which shuts
+//! down gracefully on a signal) written with `async fn` ([`fetch`], [`fan_out`](mod@fan_out),
+//! [`echo`]); and the same on tokio ([`on_tokio`]), to read side by side.
 //!
 //! ## Layout
 //!

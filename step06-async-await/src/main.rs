@@ -67,6 +67,8 @@ fn main() -> ExitCode {
         grace_ms,
     }) = cli.server
     {
+        // Its report goes to stdout, which may be a pipe whose reader is gone by then.
+        testbed::run::quiet_when_the_reader_stops_reading();
         return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || {
             let grace = Duration::from_millis(grace_ms);
             let stopped = |in_flight: usize| {
