@@ -31,6 +31,7 @@
 //! | [`runtime::reactor`] | registrations, readiness with ticks, wakers, timers, `turn` |
 //! | [`runtime::run_queue`] | the queue of woken tasks, their wakers, the `Driver` the loop sleeps in |
 //! | [`runtime::executor`] | tasks, `block_on` (and `block_on_driven`, for any driver), `spawn`, `JoinHandle` |
+//! | [`runtime::dump`] | a task dump: every live task, its state, what holds its waker |
 //! | [`runtime::raw_waker`] | a waker built by hand with `RawWakerVTable` (the only `unsafe` here) |
 //! | [`runtime::net`] | `TcpStream` (`connect`, `read`, `write_all`), `TcpListener` (`accept`) |
 //! | [`runtime::time`] | `Sleep` |
@@ -47,4 +48,4 @@ pub mod toy;
 
 pub use fan_out::variants;
 pub use runtime::executor::{JoinHandle, block_on, spawn};
-pub use runtime::{executor, net, raw_waker, reactor, run_queue, time, timers, trace};
+pub use runtime::{dump, executor, net, raw_waker, reactor, run_queue, time, timers, trace};

@@ -3,6 +3,7 @@
 //! The crate re-exports each module at its top (`step05_futures::reactor`, ...), the paths
 //! steps 6 and 7 use.
 
+pub mod dump;
 pub mod executor;
 pub mod net;
 pub mod raw_waker;

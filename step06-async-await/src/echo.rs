@@ -78,25 +78,37 @@ async fn serve_until(
     stopped: impl FnOnce(usize),
 ) -> Ended {
     let connections = TaskGroup::<Infallible>::new();
+    // Pinned once, outside the loop: each turn's `select` borrows it, and the one that loses
+    // leaves it as it was, ready for the next turn.
     let mut stop = pin!(stop);
     loop {
-        // Whichever comes first. Dropping the accept that lost takes no connection: one is
-        // only taken when the accept returns it.
-        let accepted = match select(pin!(listener.accept()), stop.as_mut()).await {
-            Either::Left((accepted, _)) => accepted,
-            Either::Right(((), _)) => break,
+        // The stop first, so that a steady flow of connections cannot keep it waiting; and
+        // dropping an accept that lost takes no connection (one is taken only when the
+        // accept returns it).
+        let accepted = match select(stop.as_mut(), pin!(listener.accept())).await {
+            Either::Left(((), _)) => break,
+            Either::Right((accepted, _)) => accepted,
         };
         match accepted {
             Ok((stream, _peer)) => connections.spawn(async move {
                 echo(stream).await;
                 Ok(())
             }),
-            Err(_) => sleep(Duration::from_millis(10)).await,
+            // Out of descriptors, most likely: wait a little, still listening for the stop.
+            Err(_) => {
+                let pause = pin!(sleep(Duration::from_millis(10)));
+                if let Either::Left(_) = select(stop.as_mut(), pause).await {
+                    break;
+                }
+            }
         }
     }
     drop(listener);
     stopped(connections.len());
-    connections.join_within(grace).await
+    // An echo connection cannot fail (its error type has no values): only the deadline ends
+    // the wait early.
+    let Ok(ended) = connections.join_within(grace).await;
+    ended
 }
 // ANCHOR_END: serve_until
 

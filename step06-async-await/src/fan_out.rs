@@ -30,6 +30,9 @@ pub struct Options {
     pub limit: Option<usize>,
     /// A task that blocks, if any.
     pub block: Option<Blocking>,
+    /// Print a task dump (`step05_futures::dump`) to stderr this long into the run (our
+    /// runtime only).
+    pub dump_after: Option<Duration>,
 }
 
 /// What a fan-out returns: the results, and when the blocking task (if any) blocked, in ms.
@@ -113,9 +116,18 @@ async fn misbehave(clock: RunClock, blocking: Blocking) -> (f64, f64) {
 }
 // ANCHOR_END: misbehave
 
-/// Runs the fan-out on our runtime.
+/// Runs the fan-out on our runtime (with a task dump on stderr, if `options` asks for one).
 pub fn fan_out(workload: &Workload, options: Options) -> FanOut {
-    block_on(run(workload, options))
+    block_on(async {
+        if let Some(after) = options.dump_after {
+            // A task of its own, dropped with the others when the fan-out ends.
+            spawn(async move {
+                sleep(after).await;
+                eprint!("{}", step05_futures::dump::dump());
+            });
+        }
+        run(workload, options).await
+    })
 }
 
 /// This step's fan-outs, one per runtime, as the binary (`--runtime`) and `compare` run them:

@@ -40,19 +40,21 @@ struct Group<E> {
     spawned: u64,
     /// Children that ran to their end (successfully or not).
     finished: usize,
-    /// The first child's error.
+    /// Children cancelled before their end.
+    cancelled: usize,
+    /// The first child's error, until a `join` hands it out.
     error: Option<E>,
-    /// The task waiting in `join`, to wake when the last child finishes or one fails.
-    joiner: Option<Waker>,
+    /// The tasks waiting in `join`, to wake when the last child finishes or one fails.
+    joiners: Vec<Waker>,
 }
 // ANCHOR_END: group
 
 /// How a [`TaskGroup::join_within`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ended {
-    /// Children that were running when the wait began and finished within the deadline.
+    /// Children that finished during the wait (any spawned meanwhile included).
     pub finished: usize,
-    /// Children still running at the deadline, cancelled.
+    /// Children cancelled: still running at the deadline, or when a sibling failed.
     pub cut: usize,
 }
 
@@ -70,8 +72,9 @@ impl<E: 'static> TaskGroup<E> {
                 live: Slab::new(),
                 spawned: 0,
                 finished: 0,
+                cancelled: 0,
                 error: None,
-                joiner: None,
+                joiners: Vec::new(),
             })),
         }
     }
@@ -96,15 +99,13 @@ impl<E: 'static> TaskGroup<E> {
             if let Err(e) = result {
                 group.error.get_or_insert(e);
             }
-            let joiner = if group.live.is_empty() || group.error.is_some() {
-                group.joiner.take()
+            let joiners = if group.live.is_empty() || group.error.is_some() {
+                std::mem::take(&mut group.joiners)
             } else {
-                None
+                Vec::new()
             };
             drop(group);
-            if let Some(joiner) = joiner {
-                joiner.wake();
-            }
+            joiners.into_iter().for_each(Waker::wake);
         });
         let mut group = self.state.borrow_mut();
         let at = group.live.insert((number, handle));
@@ -129,7 +130,8 @@ impl<E: 'static> TaskGroup<E> {
 
     // ANCHOR: join
     /// Waits until every child has finished, and returns how many did. If a child fails,
-    /// cancels the others at once and returns its error.
+    /// cancels the others at once and returns its error. (The error is handed out once: a
+    /// later `join` finds the others cancelled, and returns `Ok`.)
     ///
     /// Cancel safe: dropping the wait leaves the children running (the group still owns
     /// them), and a later `join` picks up where it left off.
@@ -144,7 +146,9 @@ impl<E: 'static> TaskGroup<E> {
             if group.live.is_empty() {
                 return Poll::Ready(Ok(group.finished));
             }
-            group.joiner = Some(cx.waker().clone());
+            if !group.joiners.iter().any(|w| w.will_wake(cx.waker())) {
+                group.joiners.push(cx.waker().clone());
+            }
             Poll::Pending
         })
         .await
@@ -153,16 +157,26 @@ impl<E: 'static> TaskGroup<E> {
 
     // ANCHOR: join_within
     /// Waits for the children until `grace` has passed, then cancels those still running:
-    /// how a server shuts down without cutting the connections that finish in time.
-    pub async fn join_within(&self, grace: Duration) -> Ended {
-        let before = self.finished();
-        // A child's error ends the wait early, like the deadline: the rest are cancelled.
-        let _ = timeout(grace, self.join()).await;
-        let cut = self.cancel();
-        Ended {
-            finished: self.finished() - before,
-            cut,
+    /// how a server shuts down without cutting the connections that finish in time. A child's
+    /// error ends the wait early (its siblings cancelled) and is returned.
+    pub async fn join_within(&self, grace: Duration) -> Result<Ended, E> {
+        let (finished, cancelled) = self.counts();
+        let joined = timeout(grace, self.join()).await;
+        self.cancel();
+        if let Ok(Err(error)) = joined {
+            return Err(error);
         }
+        let (finished_now, cancelled_now) = self.counts();
+        Ok(Ended {
+            finished: finished_now - finished,
+            cut: cancelled_now - cancelled,
+        })
+    }
+
+    /// Children finished and cancelled so far.
+    fn counts(&self) -> (usize, usize) {
+        let group = self.state.borrow();
+        (group.finished, group.cancelled)
     }
     // ANCHOR_END: join_within
 }
@@ -172,7 +186,11 @@ impl<E> TaskGroup<E> {
     /// right after its current poll), and returns how many there were.
     pub fn cancel(&self) -> usize {
         // Taken out of the borrow first: a cancelled child's destructors may use the group.
-        let live = std::mem::take(&mut self.state.borrow_mut().live);
+        let live = {
+            let mut group = self.state.borrow_mut();
+            group.cancelled += group.live.len();
+            std::mem::take(&mut group.live)
+        };
         let cut = live.len();
         for (_, (_, handle)) in live {
             handle.abort();

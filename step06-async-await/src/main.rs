@@ -37,6 +37,10 @@ struct Cli {
     /// Do that blocking on the blocking pool instead of on the loop's thread.
     #[arg(long, requires = "block_ms")]
     blocking_pool: bool,
+    /// Print a task dump to stderr this long into the run: every live task, what it is doing,
+    /// and what holds its waker (our runtime).
+    #[arg(long, value_name = "MS")]
+    dump_after_ms: Option<u64>,
     #[command(flatten)]
     common: CommonOptions,
 }
@@ -97,7 +101,15 @@ fn main() -> ExitCode {
             duration: Duration::from_millis(ms),
             on_pool: cli.blocking_pool,
         }),
+        dump_after: cli.dump_after_ms.map(Duration::from_millis),
     };
+    if options.dump_after.is_some() && cli.runtime == "tokio" {
+        eprintln!(
+            "step06-async-await: --dump-after-ms is our runtime's task dump; tokio has its own \
+             (Handle::dump), which needs RUSTFLAGS=\"--cfg tokio_unstable\" and its taskdump feature"
+        );
+        return ExitCode::from(2);
+    }
     // The listed variants run with no limit and nothing blocking; with this binary's options,
     // the same fan-outs are called with them.
     let variant = testbed::variants::find(&step06_async_await::variants(), &cli.runtime);

@@ -220,13 +220,15 @@ async fn serve_until(
     tokio::pin!(stop);
     loop {
         tokio::select! {
+            // The stop first (`select!` would otherwise pick a branch at random).
+            biased;
+            () = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
                     connections.spawn(echo(stream));
                 }
                 Err(_) => sleep(Duration::from_millis(10)).await,
             },
-            () = &mut stop => break,
         }
         // Finished connections leave the set as they go, so it holds only the live ones.
         while connections.try_join_next().is_some() {}

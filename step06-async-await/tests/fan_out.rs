@@ -35,7 +35,7 @@ fn the_semaphore_never_admits_more_than_k() {
     let server = ServerHandle::start(ServerConfig::default()).unwrap();
     let options = Options {
         limit: Some(5),
-        block: None,
+        ..Options::default()
     };
     for results in [
         fan_out(&Workload::delayed(server.addr(), 30, 10), options).results,
@@ -62,11 +62,11 @@ fn the_semaphore_never_admits_more_than_k() {
 fn blocking_the_loop_stalls_everyone_and_the_pool_does_not() {
     let server = ServerHandle::start(ServerConfig::default()).unwrap();
     let block = |on_pool| Options {
-        limit: None,
         block: Some(Blocking {
             duration: Duration::from_millis(300),
             on_pool,
         }),
+        ..Options::default()
     };
     type Run = fn(&Workload, Options) -> step06_async_await::FanOut;
     for run in [fan_out as Run, on_tokio::fan_out as Run] {

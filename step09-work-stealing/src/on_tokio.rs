@@ -35,6 +35,7 @@ pub fn fan_out(workload: &Workload, options: Options) -> Report {
     let step6 = step06_async_await::Options {
         limit: options.limit,
         block: options.block,
+        ..step06_async_await::Options::default()
     };
     let fan_out = match runtime(workers(&options)) {
         Ok(runtime) => on_tokio::fan_out_on(&runtime, workload, step6),

@@ -22,6 +22,7 @@ use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use slab::Slab;
 
@@ -37,6 +38,10 @@ const POLLS_BETWEEN_TURNS: usize = 128;
 struct Task {
     /// Its id (see [`Executor::tasks`]).
     id: u64,
+    /// How many times it has been polled, and when its last poll ended (or it was spawned):
+    /// for a task dump.
+    polls: u64,
+    idle_since: Instant,
     /// The future, type-erased. `Pin<Box<_>>` because a future may not move once polled.
     future: Option<Pin<Box<dyn Future<Output = ()>>>>,
     /// The task's waker, made once.
@@ -175,6 +180,8 @@ pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
     let waker = executor.queue.waker(id);
     entry.insert(Task {
         id,
+        polls: 0,
+        idle_since: Instant::now(),
         future: Some(Box::pin(task)),
         waker: Arc::clone(&waker),
     });
@@ -345,8 +352,65 @@ fn poll_task(executor: &Rc<RefCell<Executor>>, id: u64) {
         Poll::Pending => {
             if let Some(task) = executor.borrow_mut().get_mut(id) {
                 task.future = Some(future);
+                task.polls += 1;
+                task.idle_since = Instant::now();
             }
         }
     }
 }
 // ANCHOR_END: poll_task
+
+/// What a task is doing, as a task dump sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskState {
+    /// Woken, and waiting in the run queue for its turn.
+    Queued,
+    /// Being polled right now (usually: the task that asked for the dump).
+    Running,
+    /// Waiting for a wake.
+    Waiting,
+}
+
+/// One live task, as a task dump sees it.
+#[derive(Debug, Clone)]
+pub struct TaskInfo {
+    /// Its number, as traces show it (the count of tasks spawned before it).
+    pub number: u64,
+    /// What it is doing.
+    pub state: TaskState,
+    /// How many times it has been polled.
+    pub polls: u64,
+    /// How long since its last poll ended (or since it was spawned, if never polled).
+    pub idle: Duration,
+    /// Its waker: ask the reactor (or anything that keeps wakers) whether it holds it.
+    pub waker: Waker,
+}
+
+/// Every spawned task still alive in the runtime on this thread, in spawn order (none outside
+/// `block_on`; `block_on`'s own future is not a task and is not listed).
+pub fn tasks() -> Vec<TaskInfo> {
+    let Some(executor) = EXECUTOR.with(|current| current.borrow().clone()) else {
+        return Vec::new();
+    };
+    let executor = executor.borrow();
+    let now = Instant::now();
+    let mut tasks: Vec<TaskInfo> = executor
+        .tasks
+        .iter()
+        .map(|(_, task)| TaskInfo {
+            number: shown(task.id),
+            state: if task.future.is_none() {
+                TaskState::Running
+            } else if task.waker.is_queued() {
+                TaskState::Queued
+            } else {
+                TaskState::Waiting
+            },
+            polls: task.polls,
+            idle: now.saturating_duration_since(task.idle_since),
+            waker: Waker::from(Arc::clone(&task.waker)),
+        })
+        .collect();
+    tasks.sort_by_key(|task| task.number);
+    tasks
+}

@@ -236,6 +236,37 @@ impl Reactor {
         sockets + self.timers.waiting()
     }
 
+    /// What in the reactor holds a waker of the same task as `waker`, in words: the sockets (by token) and directions it
+    /// waits for, and the timers, with how long until each fires. Empty if nothing here does
+    /// (the task waits on something else: an `Event`, a lock, a `JoinHandle`, a channel).
+    pub fn holding(&self, waker: &Waker) -> Vec<String> {
+        let mut held = Vec::new();
+        for (key, registration) in &self.registrations {
+            for (direction, readiness) in [Direction::Read, Direction::Write]
+                .into_iter()
+                .zip(&registration.directions)
+            {
+                if readiness
+                    .waker
+                    .as_ref()
+                    .is_some_and(|w| same_task(w, waker))
+                {
+                    let token = token(key, registration.generation);
+                    held.push(format!(
+                        "socket {} to be {direction:?} ready",
+                        token_name(token)
+                    ));
+                }
+            }
+        }
+        let now = Instant::now();
+        for deadline in self.timers.holding(waker) {
+            let left = deadline.saturating_duration_since(now).as_secs_f64() * 1e3;
+            held.push(format!("a timer, due in {left:.1} ms"));
+        }
+        held
+    }
+
     /// How many timers are pending.
     pub fn live_timers(&self) -> usize {
         self.timers.len()
@@ -409,6 +440,14 @@ impl Driver for Reactor {
     fn interrupter(&self) -> Arc<dyn Interrupt> {
         Arc::clone(&self.waker) as Arc<dyn Interrupt>
     }
+}
+
+/// Whether two wakers wake the same task: the same data pointer (for our executor's wakers, the
+/// task's `Arc<TaskWaker>`). `Waker::will_wake` also compares the vtables, which the compiler
+/// may duplicate across codegen units, so in an optimised build it can say "no" for two
+/// wakers of one task: fine for its purpose (skipping a clone), not for a dump.
+pub fn same_task(a: &Waker, b: &Waker) -> bool {
+    a.data() == b.data()
 }
 
 #[cfg(test)]

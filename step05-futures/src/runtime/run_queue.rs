@@ -120,6 +120,13 @@ impl TaskWaker {
 }
 // ANCHOR_END: task_waker
 
+impl TaskWaker {
+    /// Whether it is in the queue now (woken, not yet run): for a task dump.
+    pub fn is_queued(&self) -> bool {
+        self.queued.load(Ordering::SeqCst)
+    }
+}
+
 impl RunQueue {
     /// An empty queue, whose wakers call `interrupt` when the loop sleeps (for step 5, the
     /// reactor's `interrupter`).

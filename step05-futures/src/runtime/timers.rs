@@ -16,6 +16,8 @@ use crate::trace::trace;
 struct Timer {
     /// Its generation, part of its key.
     generation: u32,
+    /// When it fires (also in the heap; kept here for [`Timers::holding`]).
+    deadline: Instant,
     /// The sleeping future's waker.
     waker: Option<Waker>,
     /// Set when the deadline has passed.
@@ -43,6 +45,7 @@ impl Timers {
     pub fn add(&mut self, deadline: Instant, generation: u32) -> TimerKey {
         let key = self.timers.insert(Timer {
             generation,
+            deadline,
             waker: None,
             fired: false,
         });
@@ -156,6 +159,20 @@ impl Timers {
     /// How many deadlines the heap holds, those of removed timers included.
     pub fn heap_len(&self) -> usize {
         self.deadlines.len()
+    }
+
+    /// The deadlines of the pending timers that hold `waker` (for a task dump).
+    pub fn holding(&self, waker: &Waker) -> Vec<Instant> {
+        self.timers
+            .iter()
+            .filter(|(_, t)| {
+                !t.fired
+                    && t.waker
+                        .as_ref()
+                        .is_some_and(|w| crate::reactor::same_task(w, waker))
+            })
+            .map(|(_, t)| t.deadline)
+            .collect()
     }
 
     /// How many timers have a waker waiting.
