@@ -580,6 +580,10 @@ cancellation() {
 
 # Servers that behave
 servers() {
+    table servers-flood cargo run --release -p step06-async-await --bin flood
+    table servers-flood-tokio cargo run --release -p step06-async-await --bin flood -- --runtime tokio
+    table servers-flood-large cargo run --release -p step06-async-await --bin flood -- --clients 1000 --request-kib 256
+    transcript servers-python 0 python3 book/python/servers.py
     transcript servers-shutdown 0 cargo run --release -p step06-async-await --bin shutdown
     transcript servers-shutdown-tokio 0 cargo run --release -p step06-async-await --bin shutdown -- --runtime tokio
     transcript servers-dump 0 cargo run --release -p step06-async-await -- --connections 5 --delay-ms 300 --dump-after-ms 100

@@ -18,6 +18,7 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
+use futures::FutureExt as _;
 use slab::Slab;
 use step05_futures::{JoinHandle, spawn};
 
@@ -88,8 +89,10 @@ impl<E: 'static> TaskGroup<E> {
             (group.live.vacant_key(), group.spawned)
         };
         let state = Rc::clone(&self.state);
-        let handle = spawn(async move {
-            let result = child.await;
+        // `map` rather than an `async` block that awaits `child`: such a block keeps room for
+        // the child twice (once as captured, once as awaited), and a group of thousands of
+        // children would pay for it in memory.
+        let handle = spawn(child.map(move |result| {
             let mut group = state.borrow_mut();
             // Leave the group. (Its own handle is dropped here: that only detaches.)
             if group.live.get(place).is_some_and(|(n, _)| *n == number) {
@@ -106,7 +109,7 @@ impl<E: 'static> TaskGroup<E> {
             };
             drop(group);
             joiners.into_iter().for_each(Waker::wake);
-        });
+        }));
         let mut group = self.state.borrow_mut();
         let at = group.live.insert((number, handle));
         debug_assert_eq!(at, place, "nothing else entered the group in between");

@@ -9,9 +9,10 @@
 //! On it: a [`timeout`](timeout::timeout), a [`Semaphore`](sync::Semaphore), an
 //! [`Event`](sync::Event), a [`Mutex`](sync::Mutex), a pool for blocking work
 //! ([`spawn_blocking`](blocking::spawn_blocking)), a [`TaskGroup`](group::TaskGroup), and
-//! [`Signals`](signal::Signals); the connection, the fan-out and an echo server (which shuts
+//! [`Signals`](signal::Signals), a [`Queue`](sync::Queue); the connection, the fan-out and an echo server (which shuts
 //! down gracefully on a signal) written with `async fn` ([`fetch`], [`fan_out`](mod@fan_out),
-//! [`echo`]); and the same on tokio ([`on_tokio`]), to read side by side.
+//! [`echo`]); a work-queue server that chooses what to do when it is full ([`work`]); and the
+//! same on tokio ([`on_tokio`], [`work_on_tokio`]), to read side by side.
 //!
 //! ## Layout
 //!
@@ -22,9 +23,11 @@
 //! | [`echo`] | the echo server, a task per connection; shutting down gracefully on a signal |
 //! | [`group`] | `TaskGroup`: children that end with their group; the first error cancels the rest |
 //! | [`signal`] | SIGINT and SIGTERM as a future, through a socket the reactor watches |
+//! | [`work`] | a work-queue server: unbounded, waiting, or shedding load when full |
 //! | [`on_tokio`] | the same three on tokio, item for item |
+//! | [`work_on_tokio`] | the work-queue server on tokio |
 //! | [`timeout`] | `timeout(duration, future)`: cancellation by drop |
-//! | [`sync`] | `Semaphore`, `Event`, `Mutex` for one thread's tasks |
+//! | [`sync`] | `Semaphore`, `Event`, `Mutex`, `Queue` for one thread's tasks |
 //! | [`blocking`] | `spawn_blocking`: a small thread pool, results through wakers |
 //! | [`yield_now`](mod@yield_now) | letting the other tasks run |
 #![forbid(unsafe_code)]
@@ -38,6 +41,8 @@ pub mod on_tokio;
 pub mod signal;
 pub mod sync;
 pub mod timeout;
+pub mod work;
+pub mod work_on_tokio;
 pub mod yield_now;
 
 pub use fan_out::{Blocking, FanOut, Options, fan_out, variants};

@@ -8,6 +8,7 @@
 //! cargo run --release -p step06-async-await -- --block-ms 200 --timeline
 //! cargo run --release -p step06-async-await -- --block-ms 200 --blocking-pool --timeline
 //! cargo run --release -p step06-async-await -- echo-server --addr 127.0.0.1:8003
+//! cargo run --release -p step06-async-await -- work-server --policy wait --capacity 64
 //! ```
 #![forbid(unsafe_code)]
 
@@ -15,7 +16,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use step06_async_await::{Blocking, Options, echo, fan_out, on_tokio};
+use step06_async_await::work::{Policy, WorkOptions};
+use step06_async_await::{Blocking, Options, echo, fan_out, on_tokio, work, work_on_tokio};
 use testbed::cli::ServerOptions;
 use testbed::{CommonOptions, Workload};
 
@@ -60,11 +62,67 @@ enum Server {
         #[arg(long, value_name = "MS", default_value_t = 5000)]
         grace_ms: u64,
     },
+    /// Read each request in full, queue it, and answer `done N` once a worker has spent
+    /// `--work-ms` on it; on SIGINT or SIGTERM, stop and say what it did.
+    WorkServer {
+        #[command(flatten)]
+        server: ServerOptions,
+        /// Which runtime runs it.
+        #[arg(long, default_value = "ours", value_parser = testbed::variants::parser(&step06_async_await::variants()))]
+        runtime: String,
+        /// What to do with new clients when `--capacity` jobs are held.
+        #[arg(long, value_enum, default_value = "wait")]
+        policy: Policy,
+        /// The most jobs held at once (reading, queued, worked on), for `wait` and `shed`.
+        #[arg(long, value_name = "N", default_value_t = 64, value_parser = testbed::cli::at_least_one())]
+        capacity: usize,
+        /// Worker tasks.
+        #[arg(long, value_name = "N", default_value_t = 4, value_parser = testbed::cli::at_least_one())]
+        workers: usize,
+        /// How long one job takes a worker.
+        #[arg(long, value_name = "MS", default_value_t = 2)]
+        work_ms: u64,
+    },
 }
 
 fn main() -> ExitCode {
     testbed::serve_if_child();
     let cli = Cli::parse();
+    if let Some(Server::WorkServer {
+        server,
+        runtime,
+        policy,
+        capacity,
+        workers,
+        work_ms,
+    }) = cli.server
+    {
+        testbed::run::quiet_when_the_reader_stops_reading();
+        return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || {
+            let options = WorkOptions {
+                policy,
+                capacity,
+                workers,
+                work: Duration::from_millis(work_ms),
+            };
+            let (addr, announce) = (server.addr, testbed::child::announce);
+            let stats = match runtime.as_str() {
+                "tokio" => work_on_tokio::work_server_until_signal(addr, announce, options)?,
+                _ => work::work_server_until_signal(addr, announce, options)?,
+            };
+            let peak_rss_kib = testbed::report::proc_status_kib("VmHWM").unwrap_or(0);
+            println!(
+                "stopped: {} served, {} turned away busy; held at most {} jobs, \
+                 queued at most {}; peak RSS {:.1} MiB",
+                stats.served,
+                stats.busy,
+                stats.most_held,
+                stats.most_queued,
+                peak_rss_kib as f64 / 1024.0
+            );
+            Ok(())
+        });
+    }
     if let Some(Server::EchoServer {
         server,
         runtime,

@@ -180,3 +180,62 @@ fn a_woken_waiter_dropped_before_its_turn_hands_it_on() {
             .is_ready()
     );
 }
+
+/// The queue hands items out in order, to the workers that wait for them in order; a `pop`
+/// that waits does not stop a `push` (it never waits).
+#[test]
+fn the_queue_hands_items_out_in_order_to_waiting_workers() {
+    use step06_async_await::sync::Queue;
+    let log = block_on(async {
+        let queue = Rc::new(Queue::new());
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let workers: Vec<_> = ["a", "b"]
+            .into_iter()
+            .map(|name| {
+                let (queue, log) = (Rc::clone(&queue), Rc::clone(&log));
+                spawn(async move {
+                    for _ in 0..2 {
+                        let item: u32 = queue.pop().await;
+                        log.borrow_mut().push(format!("{name} {item}"));
+                    }
+                })
+            })
+            .collect();
+        // Both workers wait before anything is pushed.
+        sleep(Duration::from_millis(5)).await;
+        for item in 1..=4 {
+            queue.push(item);
+        }
+        join_all(workers).await;
+        assert!(queue.is_empty());
+        assert_eq!(queue.most(), 4);
+        log.take()
+    });
+    // Worker a waited first, so it gets the first item; each takes the next as it comes back.
+    assert_eq!(log, ["a 1", "b 2", "a 3", "b 4"]);
+}
+
+/// `try_acquire` is first come, first served too: it takes no permit while a task waits for
+/// one; an owned permit gives its permit back when dropped, wherever it went.
+#[test]
+fn try_acquire_does_not_jump_the_queue_and_owned_permits_come_back() {
+    block_on(async {
+        let semaphore = Rc::new(Semaphore::new(1));
+        let held = Rc::clone(&semaphore).acquire_owned().await;
+        assert!(semaphore.try_acquire().is_none(), "none free");
+        let waiter = {
+            let semaphore = Rc::clone(&semaphore);
+            spawn(async move { drop(semaphore.acquire().await) })
+        };
+        sleep(Duration::from_millis(1)).await;
+        // Free it: the permit is the waiter's now, though the waiter has not run yet.
+        drop(held);
+        assert!(semaphore.try_acquire().is_none(), "a task waits for it");
+        waiter.await;
+        let owned = semaphore.try_acquire_owned().expect("free, nobody waiting");
+        assert_eq!(semaphore.available(), 0);
+        // Into a task of its own, and back when that task ends.
+        spawn(async move { drop(owned) }).await;
+        assert_eq!(semaphore.available(), 1);
+    });
+}

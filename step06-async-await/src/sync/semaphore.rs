@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 // ANCHOR: semaphore
@@ -143,3 +144,59 @@ impl Drop for Permit<'_> {
     }
 }
 // ANCHOR_END: semaphore
+
+// ANCHOR: more
+impl Semaphore {
+    /// A permit now, if one is free and nobody is waiting for one (first come, first served
+    /// still); `None` otherwise. Never waits.
+    pub fn try_acquire(&self) -> Option<Permit<'_>> {
+        if self.available.get() == 0 || !self.waiting.borrow().is_empty() {
+            return None;
+        }
+        self.available.set(self.available.get() - 1);
+        Some(Permit { semaphore: self })
+    }
+
+    /// Adds `n` permits (a queue counts its items this way: one permit per item).
+    pub fn add_permits(&self, n: usize) {
+        self.available.set(self.available.get() + n);
+        self.wake_first();
+    }
+
+    /// Waits for a permit that owns a share of the semaphore, so that it can go where a
+    /// borrow cannot: into a spawned task, or along with a job through a queue.
+    pub async fn acquire_owned(self: Rc<Self>) -> OwnedPermit {
+        self.acquire().await.forget();
+        OwnedPermit { semaphore: self }
+    }
+
+    /// An owned permit now, if [`try_acquire`](Semaphore::try_acquire) would give one.
+    pub fn try_acquire_owned(self: &Rc<Self>) -> Option<OwnedPermit> {
+        self.try_acquire()?.forget();
+        Some(OwnedPermit {
+            semaphore: Rc::clone(self),
+        })
+    }
+}
+
+impl Permit<'_> {
+    /// Keeps the permit taken for good: it does not come back when this is dropped. (A queue
+    /// uses it: taking an item's permit is taking the item.)
+    pub fn forget(self) {
+        std::mem::forget(self);
+    }
+}
+
+/// A permit that owns a share of its semaphore ([`Semaphore::acquire_owned`]); it goes back
+/// when dropped.
+#[derive(Debug)]
+pub struct OwnedPermit {
+    semaphore: Rc<Semaphore>,
+}
+
+impl Drop for OwnedPermit {
+    fn drop(&mut self) {
+        self.semaphore.add_permits(1);
+    }
+}
+// ANCHOR_END: more
