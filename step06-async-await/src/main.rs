@@ -18,7 +18,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use step06_async_await::work::{Policy, WorkOptions};
 use step06_async_await::{Blocking, Options, echo, fan_out, on_tokio, work, work_on_tokio};
-use testbed::cli::ServerOptions;
+use testbed::cli::{GracefulServerOptions, ServerOptions, ShutDown};
 use testbed::{CommonOptions, Workload};
 
 /// Step 6: async/await on our runtime, and on tokio beside it.
@@ -53,14 +53,10 @@ enum Server {
     /// Echo every byte back: async fn, one task per connection.
     EchoServer {
         #[command(flatten)]
-        server: ServerOptions,
+        server: GracefulServerOptions,
         /// Which runtime runs it.
         #[arg(long, default_value = "ours", value_parser = testbed::variants::parser(&step06_async_await::variants()))]
         runtime: String,
-        /// On SIGINT or SIGTERM: stop accepting, give the connections in flight this long to
-        /// finish, cancel the rest, say how many were which, and exit.
-        #[arg(long, value_name = "MS", default_value_t = 5000)]
-        grace_ms: u64,
     },
     /// Read each request in full, queue it, and answer `done N` once a worker has spent
     /// `--work-ms` on it; on SIGINT or SIGTERM, stop and say what it did.
@@ -123,35 +119,23 @@ fn main() -> ExitCode {
             Ok(())
         });
     }
-    if let Some(Server::EchoServer {
-        server,
-        runtime,
-        grace_ms,
-    }) = cli.server
-    {
-        // Its report goes to stdout, which may be a pipe whose reader is gone by then.
-        testbed::run::quiet_when_the_reader_stops_reading();
-        return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || {
-            let grace = Duration::from_millis(grace_ms);
-            let stopped = |in_flight: usize| {
-                println!(
-                    "stopped accepting: {in_flight} connections in flight, \
-                         waiting up to {grace_ms} ms for them"
-                );
-                // The line must reach a reader that waits for it before the wait is over.
-                let _ = std::io::Write::flush(&mut std::io::stdout());
-            };
-            let (addr, announce) = (server.addr, testbed::child::announce);
-            let ended = match runtime.as_str() {
-                "tokio" => on_tokio::echo_server_until_signal(addr, announce, grace, stopped)?,
-                _ => echo::echo_server_until_signal(addr, announce, grace, stopped)?,
-            };
-            println!(
-                "shut down: {} connections finished within {grace_ms} ms, {} cut",
-                ended.finished, ended.cut
-            );
-            Ok(())
-        });
+    if let Some(Server::EchoServer { server, runtime }) = cli.server {
+        let addr = server.server.addr;
+        return testbed::cli::run_graceful_server(
+            env!("CARGO_PKG_NAME"),
+            server.grace_ms,
+            |grace, stopped| {
+                let announce = testbed::child::announce;
+                let ended = match runtime.as_str() {
+                    "tokio" => on_tokio::echo_server_until_signal(addr, announce, grace, stopped)?,
+                    _ => echo::echo_server_until_signal(addr, announce, grace, stopped)?,
+                };
+                Ok(ShutDown {
+                    finished: ended.finished,
+                    cut: ended.cut,
+                })
+            },
+        );
     }
     let options = Options {
         limit: cli.limit,

@@ -257,7 +257,18 @@ pub fn echo_server_until_signal(
     grace: Duration,
     stopped: impl FnOnce(usize),
 ) -> io::Result<Ended> {
-    runtime()?.block_on(async move {
+    echo_server_until_signal_on(&runtime()?, addr, announce, grace, stopped)
+}
+
+/// [`echo_server_until_signal`] on `runtime`, any tokio runtime.
+pub fn echo_server_until_signal_on(
+    runtime: &tokio::runtime::Runtime,
+    addr: SocketAddr,
+    announce: impl FnOnce(SocketAddr) -> io::Result<()>,
+    grace: Duration,
+    stopped: impl FnOnce(usize),
+) -> io::Result<Ended> {
+    runtime.block_on(async move {
         use tokio::signal::unix::{SignalKind, signal};
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;

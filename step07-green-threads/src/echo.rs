@@ -1,15 +1,24 @@
-//! The echo server: one green thread per connection, written as blocking code.
+//! The echo server: one green thread per connection, written as blocking code; and the same
+//! server shutting down gracefully on SIGINT or SIGTERM.
 
+use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
+use std::net::{Shutdown, SocketAddr};
+use std::rc::Rc;
 use std::time::Duration;
 
+use slab::Slab;
+use testbed::cli::{ShutDown, Stopped};
+
+use crate::green::signal::Signals;
 use crate::hub::{self, sleep, yield_now};
 use crate::net::{TcpListener, TcpStream};
+use crate::sync::Event;
 
 // ANCHOR: echo
-/// Echoes one connection until the peer is done.
-fn echo(mut stream: TcpStream) {
+/// Echoes one connection until the peer is done. (It borrows the stream: the graceful server
+/// keeps a second reference to each, to shut it down from outside.)
+fn echo(mut stream: &TcpStream) {
     let mut buf = vec![0u8; 16 * 1024];
     for round in 1.. {
         match stream.read(&mut buf) {
@@ -34,7 +43,7 @@ fn serve(listener: TcpListener) {
     for stream in listener.incoming() {
         match stream {
             Ok(stream) => {
-                if hub::try_spawn(move || echo(stream)).is_err() {
+                if hub::try_spawn(move || echo(&stream)).is_err() {
                     // No stack for a green thread (out of memory, or of mappings): the stream
                     // was dropped with the closure, so the client sees it closed. Pause, as
                     // for an accept error, rather than fail the next one at once too.
@@ -58,5 +67,102 @@ pub fn echo_server(
         announce(listener.local_addr()?)?;
         serve(listener);
         Ok(())
+    })
+}
+
+// ANCHOR: serve_until
+/// Accepts connections until `stopping` is set (and a connection wakes the loop), a green
+/// thread each; then closes the listener, tells `stopped` how many connections are in
+/// flight, gives them `grace` to finish, and shuts down the sockets of the rest.
+fn serve_until(
+    listener: TcpListener,
+    stopping: &Cell<bool>,
+    grace: Duration,
+    stopped: Stopped,
+) -> ShutDown {
+    // A second reference to each live connection's stream, to shut it down from here.
+    let live = Rc::new(RefCell::new(Slab::new()));
+    let finished = Rc::new(Cell::new(0));
+    // Set when the last connection ends, once the loop has stopped.
+    let all_ended = Event::new();
+    for stream in listener.incoming() {
+        if stopping.get() {
+            break;
+        }
+        let Ok(stream) = stream else {
+            sleep(Duration::from_millis(10));
+            continue;
+        };
+        let stream = Rc::new(stream);
+        let key = live.borrow_mut().insert(Rc::clone(&stream));
+        let (live_too, finished, all_ended) =
+            (Rc::clone(&live), Rc::clone(&finished), all_ended.clone());
+        let connection = move || {
+            echo(&stream);
+            finished.set(finished.get() + 1);
+            let mut live = live_too.borrow_mut();
+            live.remove(key);
+            if live.is_empty() {
+                all_ended.set();
+            }
+        };
+        if hub::try_spawn(connection).is_err() {
+            // No stack: the closure (and its reference) is gone; drop ours, closing it.
+            live.borrow_mut().remove(key);
+            sleep(Duration::from_millis(10));
+        }
+    }
+    drop(listener);
+    let before = finished.get();
+    let in_flight = live.borrow().len();
+    stopped(in_flight);
+    if in_flight > 0 {
+        all_ended.wait_timeout(grace);
+    }
+    let ended = ShutDown {
+        finished: finished.get() - before,
+        cut: live.borrow().len(),
+    };
+    // A green thread cannot be dropped like a task: it ends when its code returns. So make its
+    // blocking call return: shut its socket down, and its `read` says end-of-file (its
+    // `write`, an error). The client sees the connection closed, cleanly.
+    for (_, stream) in live.borrow().iter() {
+        let _ = stream.shutdown(Shutdown::Both);
+    }
+    if ended.cut > 0 {
+        all_ended.wait();
+    }
+    ended
+}
+// ANCHOR_END: serve_until
+
+/// The echo server, until SIGINT or SIGTERM: binds `addr`, tells `announce` where, serves,
+/// and on the signal shuts down gracefully (see `serve_until`). A green thread waits for the
+/// signal; then it sets the flag and connects to the server itself, since an accept loop
+/// blocked in `accept` wakes only for a connection.
+pub fn echo_server_until_signal(
+    addr: SocketAddr,
+    announce: impl FnOnce(SocketAddr) -> io::Result<()> + 'static,
+    grace: Duration,
+    stopped: Stopped,
+) -> io::Result<ShutDown> {
+    hub::run(move || {
+        let signals = Signals::new(&[signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
+        let listener = TcpListener::bind(addr)?;
+        let local = listener.local_addr()?;
+        announce(local)?;
+        let stopping = Rc::new(Cell::new(false));
+        let stopper = {
+            let stopping = Rc::clone(&stopping);
+            hub::spawn(move || {
+                // An error here (the signal socket failing) stops the server too.
+                let _ = signals.wait();
+                stopping.set(true);
+                let _ = TcpStream::connect(local);
+            })
+        };
+        let ended = serve_until(listener, &stopping, grace, stopped);
+        let _ = stopper.join();
+        Ok(ended)
     })
 }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use step07_green_threads::Options;
-use testbed::cli::ServerOptions;
+use testbed::cli::GracefulServerOptions;
 use testbed::{CommonOptions, Outcome, Workload};
 
 /// Step 7: one green thread per connection, running blocking-looking code.
@@ -36,16 +36,26 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Server {
     /// Echo every byte back: one green thread per connection.
-    EchoServer(ServerOptions),
+    EchoServer(GracefulServerOptions),
 }
 
 fn main() -> ExitCode {
     testbed::serve_if_child();
     let cli = Cli::parse();
-    if let Some(Server::EchoServer(server)) = cli.server {
-        return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || {
-            step07_green_threads::echo::echo_server(server.addr, testbed::child::announce)
-        });
+    if let Some(Server::EchoServer(options)) = cli.server {
+        let addr = options.server.addr;
+        return testbed::cli::run_graceful_server(
+            env!("CARGO_PKG_NAME"),
+            options.grace_ms,
+            |grace, stopped| {
+                step07_green_threads::echo::echo_server_until_signal(
+                    addr,
+                    testbed::child::announce,
+                    grace,
+                    stopped,
+                )
+            },
+        );
     }
     let options = Options {
         limit: cli.limit,

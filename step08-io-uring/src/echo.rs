@@ -1,14 +1,23 @@
 //! The echo server on the ring: step 6's, with owned buffers. An accept loop spawns a task per
-//! connection; each receives into its buffer and sends the same buffer back.
+//! connection; each receives into its buffer and sends the same buffer back. And the same
+//! server shutting down gracefully on SIGINT or SIGTERM, as step 6's does.
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::pin;
+use std::time::Duration;
 
+use futures::future::{Either, select};
 use step05_futures::spawn;
+use step06_async_await::group::TaskGroup;
+use testbed::cli::{ShutDown, Stopped};
 
 use crate::uring::block_on;
 use crate::uring::net::{TcpListener, TcpStream};
-use crate::uring::time::sleep;
+use crate::uring::signal::Signals;
+use crate::uring::time::{sleep, timeout};
 
 // ANCHOR: echo
 /// Echoes one connection until the peer is done. One buffer goes back and forth between the
@@ -60,5 +69,70 @@ pub fn echo_server(
         announce(listener.local_addr())?;
         serve(listener).await;
         Ok(())
+    })
+}
+
+// ANCHOR: serve_until
+/// Accepts connections until `stop` is ready, one task each, in step 6's task group; then
+/// stops accepting, tells `stopped` how many are in flight, gives them `grace` to finish (a
+/// timer of the ring), and cancels the rest. Step 6's `serve_until`, with the ring's timer in
+/// place of the reactor's: a cancelled connection's operations are orphaned and cancelled on
+/// the ring, and its socket closes when the kernel is done with them.
+async fn serve_until(
+    listener: TcpListener,
+    stop: impl Future<Output = ()>,
+    grace: Duration,
+    stopped: Stopped,
+) -> ShutDown {
+    let connections = TaskGroup::<Infallible>::new();
+    let mut stop = pin!(stop);
+    loop {
+        let accepted = match select(stop.as_mut(), pin!(listener.accept())).await {
+            Either::Left(((), _)) => break,
+            Either::Right((accepted, _)) => accepted,
+        };
+        match accepted {
+            Ok((stream, _peer)) => connections.spawn(async move {
+                echo(stream).await;
+                Ok(())
+            }),
+            Err(_) => {
+                let pause = pin!(sleep(Duration::from_millis(10)));
+                if let Either::Left(_) = select(stop.as_mut(), pause).await {
+                    break;
+                }
+            }
+        }
+    }
+    drop(listener);
+    let before = connections.finished();
+    stopped(connections.len());
+    // An echo connection cannot fail: only the deadline ends the wait early.
+    let _ = timeout(grace, connections.join()).await;
+    ShutDown {
+        finished: connections.finished() - before,
+        cut: connections.cancel(),
+    }
+}
+// ANCHOR_END: serve_until
+
+/// The echo server on the ring, until SIGINT or SIGTERM: binds `addr`, tells `announce`
+/// where, serves, and on the signal shuts down gracefully (see `serve_until`).
+pub fn echo_server_until_signal(
+    addr: SocketAddr,
+    announce: impl FnOnce(SocketAddr) -> io::Result<()>,
+    grace: Duration,
+    stopped: Stopped,
+) -> io::Result<ShutDown> {
+    block_on(async move {
+        let mut signals =
+            Signals::new(&[signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
+        let listener = TcpListener::bind(addr)?;
+        announce(listener.local_addr())?;
+        let stop = async move {
+            // An error here (the signal socket failing) stops the server too.
+            let _ = signals.recv().await;
+        };
+        Ok(serve_until(listener, stop, grace, stopped).await)
     })
 }

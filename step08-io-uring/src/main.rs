@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 use step08_io_uring::fetch::Buffers;
 use step08_io_uring::uring::pool::DEFAULT_BUFFERS;
 use step08_io_uring::{Options, echo, fan_out};
-use testbed::cli::ServerOptions;
+use testbed::cli::GracefulServerOptions;
 use testbed::{CommonOptions, Workload};
 
 /// Step 8: completion-based I/O on io_uring, on step 5's executor.
@@ -55,7 +55,7 @@ enum Server {
     /// Echo every byte back: a task per connection, receives and sends on the ring.
     EchoServer {
         #[command(flatten)]
-        server: ServerOptions,
+        server: GracefulServerOptions,
     },
 }
 
@@ -67,9 +67,14 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     if let Some(Server::EchoServer { server }) = cli.server {
-        return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || {
-            echo::echo_server(server.addr, testbed::child::announce)
-        });
+        let addr = server.server.addr;
+        return testbed::cli::run_graceful_server(
+            env!("CARGO_PKG_NAME"),
+            server.grace_ms,
+            |grace, stopped| {
+                echo::echo_server_until_signal(addr, testbed::child::announce, grace, stopped)
+            },
+        );
     }
     if cli.trace {
         step05_futures::trace::enable();

@@ -1,10 +1,11 @@
 //! The machinery of this step: the ring (what the executor sleeps in), the one leaf future
-//! `Op`, and TCP and timers on them. The executor is step 5's, unchanged.
+//! `Op`, and TCP, timers and signals on them. The executor is step 5's, unchanged.
 
 pub mod net;
 pub mod op;
 pub mod pool;
 pub mod ring;
+pub mod signal;
 pub mod time;
 
 use std::cell::RefCell;

@@ -17,7 +17,7 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser, Subcommand};
 use step09_work_stealing::fan_out::workers;
 use step09_work_stealing::{Blocking, Options, echo, fan_out, on_tokio};
-use testbed::cli::ServerOptions;
+use testbed::cli::GracefulServerOptions;
 use testbed::{CommonOptions, Workload};
 
 /// Step 9: step 6's async code on every core, on our work-stealing runtime or tokio's.
@@ -59,7 +59,7 @@ enum Server {
     /// Echo every byte back: a task per connection, on every core.
     EchoServer {
         #[command(flatten)]
-        server: ServerOptions,
+        server: GracefulServerOptions,
         /// Which runtime runs it.
         #[arg(long, default_value = "ours", value_parser = testbed::variants::parser(&step09_work_stealing::variants()))]
         runtime: String,
@@ -87,10 +87,18 @@ fn main() -> ExitCode {
             ..Options::default()
         });
         let budget = step09_work_stealing::fan_out::budget(budget);
-        return testbed::cli::run_server(env!("CARGO_PKG_NAME"), || match runtime.as_str() {
-            "tokio" => on_tokio::echo_server(count, server.addr, testbed::child::announce),
-            _ => echo::echo_server(count, budget, server.addr, testbed::child::announce),
-        });
+        let addr = server.server.addr;
+        let announce = testbed::child::announce;
+        return testbed::cli::run_graceful_server(
+            env!("CARGO_PKG_NAME"),
+            server.grace_ms,
+            |grace, stopped| match runtime.as_str() {
+                "tokio" => {
+                    on_tokio::echo_server_until_signal(count, addr, announce, grace, stopped)
+                }
+                _ => echo::echo_server_until_signal(count, budget, addr, announce, grace, stopped),
+            },
+        );
     }
     if cli.runtime == "tokio" && (cli.budget.is_some() || cli.greedy) {
         Cli::command()

@@ -59,3 +59,20 @@ pub fn echo_server(
 ) -> io::Result<()> {
     on_tokio::echo_server_on(&runtime(workers)?, addr, announce)
 }
+
+/// Step 6's graceful echo server on tokio (a `JoinSet`, `tokio::signal`), on `workers`
+/// threads.
+pub fn echo_server_until_signal(
+    workers: usize,
+    addr: SocketAddr,
+    announce: impl FnOnce(SocketAddr) -> io::Result<()>,
+    grace: std::time::Duration,
+    stopped: testbed::cli::Stopped,
+) -> io::Result<testbed::cli::ShutDown> {
+    let ended =
+        on_tokio::echo_server_until_signal_on(&runtime(workers)?, addr, announce, grace, stopped)?;
+    Ok(testbed::cli::ShutDown {
+        finished: ended.finished,
+        cut: ended.cut,
+    })
+}

@@ -10,12 +10,14 @@
 //! | [`reactor`] | one mio `Poll` for all workers; whoever is idle waits in it |
 //! | [`budget`] | at most 128 I/O operations per poll of a task |
 //! | [`net`], [`time`] | sockets, `sleep`, `timeout` |
+//! | [`signal`] | SIGINT and SIGTERM as a future, through a socket the reactor watches |
 
 pub mod budget;
 mod live;
 pub mod net;
 mod park;
 pub mod reactor;
+pub mod signal;
 pub mod state;
 mod task;
 pub mod time;

@@ -3,8 +3,8 @@
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 use clap::builder::RangedU64ValueParser;
@@ -76,6 +76,61 @@ pub fn run_server(step: &str, serve: impl FnOnce() -> io::Result<()>) -> ExitCod
             ExitCode::from(1)
         }
     }
+}
+
+/// The options of an echo server that shuts down gracefully: where to listen, and the grace
+/// period.
+#[derive(Debug, Clone, Args)]
+pub struct GracefulServerOptions {
+    /// `--addr`.
+    #[command(flatten)]
+    pub server: ServerOptions,
+    /// On SIGINT or SIGTERM: stop accepting, give the connections in flight this long to
+    /// finish, close the rest, say how many were which, and exit.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub grace_ms: u64,
+}
+
+/// How a graceful shutdown ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutDown {
+    /// Connections that finished during the grace period.
+    pub finished: usize,
+    /// Connections still open at the deadline, and closed then.
+    pub cut: usize,
+}
+
+/// What a graceful server calls with the number of connections in flight when it stops
+/// accepting.
+pub type Stopped = Box<dyn Fn(usize) + Send>;
+
+/// Runs an echo server that shuts down gracefully on SIGINT or SIGTERM, as
+/// [`run_server`] does, with the lines every step's server prints: `serve` gets the grace
+/// period and a function to call with the number of connections in flight when it stops
+/// accepting ("stopped accepting: ..."), and returns how they ended ("shut down: ...").
+pub fn run_graceful_server(
+    step: &str,
+    grace_ms: u64,
+    serve: impl FnOnce(Duration, Stopped) -> io::Result<ShutDown>,
+) -> ExitCode {
+    // The report goes to stdout, which may be a pipe whose reader is gone by then.
+    crate::run::quiet_when_the_reader_stops_reading();
+    run_server(step, || {
+        let stopped = move |in_flight: usize| {
+            println!(
+                "stopped accepting: {in_flight} connections in flight, \
+                 waiting up to {grace_ms} ms for them"
+            );
+            // The line must reach a reader that waits for it before the wait is over.
+            let _ = io::Write::flush(&mut io::stdout());
+        };
+        let ended = serve(Duration::from_millis(grace_ms), Box::new(stopped))?;
+        println!(
+            "shut down: {} connections finished within {grace_ms} ms, {} cut",
+            ended.finished, ended.cut
+        );
+        Ok(())
+    })
 }
 
 /// The parser of `--limit K` (steps 6 and 7): at least one connection in flight.

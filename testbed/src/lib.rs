@@ -11,8 +11,9 @@
 //! - the **response check** every client uses;
 //! - the **timeline** drawings (ASCII and SVG);
 //! - raising the **open-file limit** for runs with many sockets;
-//! - the **fault suite**, a set of tests any step's fan-out can be run through, and the
-//!   **echo check**, the same for echo servers.
+//! - the **fault suite**, a set of tests any step's fan-out can be run through, the
+//!   **echo check**, the same for echo servers, and the **shutdown check** for echo servers
+//!   that stop gracefully on a signal.
 //!
 //! ## Layout
 //!
@@ -31,6 +32,7 @@
 //! | [`run`] | [`run_step`]: what a step binary does around its fan-out |
 //! | [`faults`] | the fault suite and the [`fault_suite!`] macro |
 //! | [`echo_check`] | the load and byte-for-byte check every echo server is run through |
+//! | [`shutdown_check`] | SIGTERM in the middle of an echo server's work: who is served, who is cut |
 #![forbid(unsafe_code)]
 
 pub mod child;
@@ -44,6 +46,7 @@ pub mod report;
 pub mod response;
 pub mod run;
 pub mod server;
+pub mod shutdown_check;
 pub mod svg;
 pub mod timeline;
 pub mod trace_file;

@@ -23,7 +23,7 @@ use step05_futures::reactor::{Direction, Reactor};
 use crate::hub::{Timer, park_until};
 
 /// A non-blocking socket registered with the current hub's reactor; deregistered when dropped.
-struct Socket<S: Source> {
+pub(crate) struct Socket<S: Source> {
     /// The non-blocking socket.
     io: S,
     /// Its token with the reactor.
@@ -46,7 +46,7 @@ impl Drop for NotBusy<'_> {
 
 impl<S: Source> Socket<S> {
     /// Registers `io` with the current reactor.
-    fn new(mut io: S) -> io::Result<Socket<S>> {
+    pub(crate) fn new(mut io: S) -> io::Result<Socket<S>> {
         let reactor = Reactor::try_current().ok_or_else(|| {
             io::Error::other("green sockets only work inside step07_green_threads::run")
         })?;
@@ -65,7 +65,7 @@ impl<S: Source> Socket<S> {
     /// blocking call. Where it would have to wait but may not (a [`CannotPark`](crate::hub::CannotPark): a destructor
     /// during an unwind, or no green thread running), it fails with that as the error's inner
     /// error: a panic there could abort the process.
-    fn blocking<T>(
+    pub(crate) fn blocking<T>(
         &self,
         direction: Direction,
         timeout: Option<Duration>,

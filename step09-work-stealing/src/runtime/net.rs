@@ -18,7 +18,7 @@ use super::worker::{Shared, current};
 
 // ANCHOR: poll_io
 /// A socket registered with the current runtime's reactor; deregistered when dropped.
-struct Registered<S: Source> {
+pub(super) struct Registered<S: Source> {
     /// The non-blocking socket.
     io: S,
     /// Its token.
@@ -37,7 +37,7 @@ impl<S: Source> Drop for Registered<S> {
 
 impl<S: Source> Registered<S> {
     /// Registers `io` with the current runtime's reactor.
-    fn new(mut io: S) -> io::Result<Registered<S>> {
+    pub(super) fn new(mut io: S) -> io::Result<Registered<S>> {
         let shared = current().ok_or_else(|| {
             io::Error::other("no runtime on this thread: use sockets inside step 9's runtime")
         })?;
@@ -52,7 +52,7 @@ impl<S: Source> Registered<S> {
 
     /// Step 5's `poll_io`, with the budget: an operation that would run although the task
     /// has used up its budget waits one turn of the queue instead.
-    fn poll_io<T>(
+    pub(super) fn poll_io<T>(
         &mut self,
         cx: &mut Context<'_>,
         direction: Direction,

@@ -1,0 +1,76 @@
+//! Signals on the ring: SIGINT and SIGTERM as a future. The same self-pipe as step 6's
+//! `Signals` (signal-hook's handler writes a byte into one end of a socket pair), but the
+//! other end is read by an operation of the ring, like any socket: even a signal arrives as a
+//! completion.
+#![allow(unsafe_code)]
+
+use std::io::{self, ErrorKind};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::rc::Rc;
+
+use io_uring::{opcode, types};
+use signal_hook::SigId;
+
+use crate::uring::op::Op;
+
+/// Some signals, caught: each one delivered writes a byte, for the ring to read.
+pub struct Signals {
+    /// The end the handler's bytes arrive at (blocking: the ring waits on it for us). Shared
+    /// with a read in flight, so that a dropped `recv` never leaves the kernel reading a
+    /// closed descriptor.
+    read: Rc<OwnedFd>,
+    /// The handlers, removed when this is dropped.
+    handlers: Vec<SigId>,
+}
+
+impl Signals {
+    /// Catches `signals` (`signal_hook::consts::SIGINT`, ...) from now on, instead of letting
+    /// them end the process.
+    pub fn new(signals: &[i32]) -> io::Result<Signals> {
+        let (read, write) = UnixStream::pair()?;
+        // A handler must never block: if the socket is full, the byte is dropped.
+        write.set_nonblocking(true)?;
+        let mut handlers = Vec::new();
+        for &signal in signals {
+            handlers.push(signal_hook::low_level::pipe::register(
+                signal,
+                write.try_clone()?,
+            )?);
+        }
+        Ok(Signals {
+            read: Rc::new(OwnedFd::from(read)),
+            handlers,
+        })
+    }
+
+    /// Waits for the next of the signals (one that came before counts). Call it inside
+    /// `block_on`.
+    pub async fn recv(&mut self) -> io::Result<()> {
+        let keep = (Rc::clone(&self.read), vec![0u8; 32]);
+        // SAFETY: the entry points into the vector's heap memory, which `keep` owns and the
+        // ring holds until the read completes; the descriptor is kept open there too.
+        let started = unsafe {
+            Op::start(keep, |(fd, buf)| {
+                opcode::Read::new(types::Fd(fd.as_raw_fd()), buf.as_mut_ptr(), 32).build()
+            })
+        };
+        let (n, _) = started.map_err(|(e, _)| e)?.await;
+        match n? {
+            0 => Err(io::Error::new(
+                ErrorKind::BrokenPipe,
+                "the signal socket was closed",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for Signals {
+    /// Stops catching (signal-hook's own handler stays, and ignores what comes after).
+    fn drop(&mut self) {
+        for handler in self.handlers.drain(..) {
+            signal_hook::low_level::unregister(handler);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The graceful-shutdown check: the same scenario for every step's echo server that stops on a
+//! signal (`echo-server --grace-ms MS`). The server runs in a process of its own; three
+//! clients make one round trip each; the server gets SIGTERM. It must stop accepting at once
+//! (a new client is refused), serve the two clients that go on to their end, close the silent
+//! third at the deadline, cleanly (end-of-file, not a reset), say how many were which, and
+//! exit 0.
+
+use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// The grace period the check gives the server.
+pub const GRACE_MS: u64 = 500;
+
+/// Kills the server if the check stops half-way, so no process outlives it.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs the scenario against `server`: a command for the step's binary with its
+/// `echo-server` subcommand (and any options of its own); the check adds `--addr
+/// 127.0.0.1:0 --grace-ms 500`. `Err` says the first thing that went wrong.
+pub fn graceful(mut server: Command) -> Result<(), String> {
+    let child = server
+        .args(["--addr", "127.0.0.1:0", "--grace-ms", &GRACE_MS.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start the server: {e}"))?;
+    let mut server = Server(child);
+    // The server's lines come through a thread, so that a server that says nothing fails the
+    // check after a while instead of hanging it.
+    let stdout = server.0.stdout.take().expect("piped");
+    let (tx, mut lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let first = next_line(&mut lines)?;
+    let addr = first
+        .strip_prefix("listening on ")
+        .ok_or_else(|| format!("unexpected first line: {first}"))?
+        .to_string();
+
+    // Three connections in flight, each with one round trip done (so each is accepted): two
+    // will go on after the signal, one stays silent.
+    let connect = || TcpStream::connect(&addr).map_err(|e| format!("connect: {e}"));
+    let mut going_on = vec![connect()?, connect()?];
+    let mut silent = connect()?;
+    for stream in going_on.iter_mut().chain([&mut silent]) {
+        echo(stream, b"before")?;
+    }
+
+    let signalled = Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .map_err(|e| format!("cannot run kill: {e}"))?;
+    if !kill.success() {
+        return Err(format!("kill -TERM: {kill}"));
+    }
+    expect_line(
+        &mut lines,
+        &format!(
+            "stopped accepting: 3 connections in flight, waiting up to {GRACE_MS} ms for them"
+        ),
+    )?;
+
+    // New clients are refused: the listener is closed.
+    match TcpStream::connect(&addr) {
+        Err(e) if e.kind() == ErrorKind::ConnectionRefused => {}
+        Err(e) => return Err(format!("a new client: {e}, expected refused")),
+        Ok(_) => return Err("a new client was accepted after the signal".into()),
+    }
+    // The connections in flight are still served, to their end.
+    for stream in &mut going_on {
+        echo(stream, b"after the signal")?;
+        stream
+            .shutdown(Shutdown::Write)
+            .map_err(|e| format!("shutdown: {e}"))?;
+        let mut rest = Vec::new();
+        stream
+            .read_to_end(&mut rest)
+            .map_err(|e| format!("read to the end after the signal: {e}"))?;
+        if !rest.is_empty() {
+            return Err(format!("{} bytes more than the echo", rest.len()));
+        }
+    }
+    // The silent one is closed at the deadline, cleanly: end-of-file, not a reset.
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    let mut rest = Vec::new();
+    match silent.read_to_end(&mut rest) {
+        Ok(0) => {}
+        Ok(n) => return Err(format!("the silent client got {n} bytes")),
+        Err(e) => return Err(format!("the silent client: {e}, expected end-of-file")),
+    }
+    let closed_after = signalled.elapsed();
+    if closed_after < Duration::from_millis(GRACE_MS) {
+        return Err(format!(
+            "the silent client was closed {closed_after:?} after the signal, before the deadline"
+        ));
+    }
+
+    expect_line(
+        &mut lines,
+        &format!("shut down: 2 connections finished within {GRACE_MS} ms, 1 cut"),
+    )?;
+    let status = crate::faults::within(Duration::from_secs(10), "the server's exit", move || {
+        server.0.wait()
+    })
+    .map_err(|e| format!("wait for the server: {e}"))?;
+    if !status.success() {
+        return Err(format!("the server exited with {status}"));
+    }
+    Ok(())
+}
+
+/// One echo round trip on `stream`.
+fn echo(stream: &mut TcpStream, message: &[u8]) -> Result<(), String> {
+    stream
+        .write_all(message)
+        .map_err(|e| format!("write: {e}"))?;
+    let mut back = vec![0; message.len()];
+    stream
+        .read_exact(&mut back)
+        .map_err(|e| format!("read the echo: {e}"))?;
+    if back != message {
+        return Err(format!("echo {back:?} of {message:?}"));
+    }
+    Ok(())
+}
+
+/// The server's next line, within ten seconds.
+fn next_line(lines: &mut Receiver<io::Result<String>>) -> Result<String, String> {
+    match lines.recv_timeout(Duration::from_secs(10)) {
+        Ok(Ok(line)) => Ok(line),
+        Ok(Err(e)) => Err(format!("read the server's output: {e}")),
+        Err(RecvTimeoutError::Timeout) => Err("the server said nothing for 10 s".into()),
+        Err(RecvTimeoutError::Disconnected) => Err("the server's output ended early".into()),
+    }
+}
+
+fn expect_line(lines: &mut Receiver<io::Result<String>>, expected: &str) -> Result<(), String> {
+    let line = next_line(lines)?;
+    if line != expected {
+        return Err(format!("the server said {line:?}, expected {expected:?}"));
+    }
+    Ok(())
+}
