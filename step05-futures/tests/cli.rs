@@ -32,7 +32,10 @@ fn a_reader_that_stops_early_ends_the_program_quietly() {
 }
 
 /// `--trace-file FILE`: the run as a Chrome trace, a named track per connection with its four
-/// stages, and the summary says where the file went.
+/// stages, and the summary says where the file went. The runtime is a second process of the
+/// trace, with an instant at each poll and each wake of a task; here every connection is a
+/// future inside the main future, so there is one track, the main future's, polled once at
+/// the start and again after the wakes the connections' sockets bring.
 #[test]
 fn trace_file_writes_a_track_per_connection() {
     let path = std::env::temp_dir().join(format!("step05-trace-{}.json", std::process::id()));
@@ -49,11 +52,30 @@ fn trace_file_writes_a_track_per_connection() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("ui.perfetto.dev"));
     let trace = std::fs::read_to_string(&path).expect("the trace file");
     let _ = std::fs::remove_file(&path);
-    assert!(trace.contains("\"traceEvents\":[{"), "{trace}");
-    let count = |needle: &str| trace.matches(needle).count();
-    assert_eq!(count("\"thread_name\""), 20, "a track per connection");
+    let trace: serde_json::Value = serde_json::from_str(&trace).expect("JSON");
+    let events = trace["traceEvents"].as_array().expect("traceEvents");
+    let count = |pid: u64, ph: &str, name: &str| {
+        events
+            .iter()
+            .filter(|e| e["pid"] == pid && e["ph"] == ph && e["name"] == name)
+            .count()
+    };
+    // The run: a track per connection, four stages each, no failure.
+    assert_eq!(count(1, "M", "thread_name"), 20, "a track per connection");
     for stage in ["connect", "write", "wait", "read"] {
-        assert_eq!(count(&format!("\"name\":\"{stage}\"")), 20, "{stage} spans");
+        assert_eq!(count(1, "X", stage), 20, "{stage} spans");
     }
-    assert_eq!(count("\"name\":\"failed\""), 0);
+    assert_eq!(count(1, "i", "failed"), 0);
+    // The runtime: the main future's track, its polls and its wakes.
+    assert_eq!(count(2, "M", "thread_name"), 1, "the main future's track");
+    assert!(
+        count(2, "i", "poll") >= 2,
+        "{} polls",
+        count(2, "i", "poll")
+    );
+    assert!(
+        count(2, "i", "wake") >= 2,
+        "{} wakes",
+        count(2, "i", "wake")
+    );
 }

@@ -24,9 +24,10 @@ pub struct RunClock {
 impl RunClock {
     /// A clock whose time zero is now.
     pub fn start() -> RunClock {
-        RunClock {
-            start: Instant::now(),
-        }
+        let start = Instant::now();
+        // The runtime's marks in a trace file count from here too.
+        crate::trace_file::set_origin(start);
+        RunClock { start }
     }
 
     /// Milliseconds from time zero to `at` (0 for anything earlier).

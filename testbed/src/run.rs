@@ -49,6 +49,9 @@ pub fn run_step<O: Into<Outcome>>(
     fan_out: impl FnOnce(&Workload) -> O,
 ) -> ExitCode {
     quiet_when_the_reader_stops_reading();
+    if options.trace_file.is_some() {
+        trace_file::start_recording();
+    }
     match run(step, variant, options, fan_out) {
         Ok(report) => {
             if let Some(path) = &options.trace_file {

@@ -7,20 +7,105 @@
 //! byte of the answer) and `read`, and an instant event where it failed, with the error. A
 //! multi-threaded step (step 9) says on which worker each connection started and finished.
 //!
+//! Where the step's executor is step 5's (steps 5, 6 and 8), the trace has a second process,
+//! the runtime, with a track per task and an instant event at each of its polls and at each
+//! wake that queued it: [`mark`] is what the executor calls, and it records only while a
+//! trace file is asked for.
+//!
 //! The format is a JSON object whose `traceEvents` are complete events (`"ph": "X"`, a start
 //! `ts` and a `dur`, in microseconds), instant events (`"ph": "i"`), and metadata events
 //! (`"ph": "M"`) that name the process and the tracks.
 
 use std::io;
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
 use crate::record::ConnectionResult;
 use crate::report::RunReport;
 
-/// The trace's one process id: the run.
+/// The trace's process ids: the run (a track per connection), and the runtime (a track per
+/// task).
 const PID: u32 = 1;
+const RUNTIME_PID: u32 = 2;
+
+/// What happened to a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// The executor polled it.
+    Poll,
+    /// A wake queued it.
+    Wake,
+}
+
+/// Whether marks are being recorded (a trace file was asked for).
+static RECORDING: AtomicBool = AtomicBool::new(false);
+
+/// The marks recorded so far: when, what, and which task (`u64::MAX` for the main future).
+static MARKS: Mutex<Vec<(Instant, Mark, u64)>> = Mutex::new(Vec::new());
+
+/// The start of the last [`RunClock`](crate::RunClock): time zero of the connections' times.
+static ORIGIN: Mutex<Option<Instant>> = Mutex::new(None);
+
+/// Starts recording marks (`run_step` does, when `--trace-file` is given).
+pub fn start_recording() {
+    RECORDING.store(true, Ordering::Relaxed);
+}
+
+/// Records `mark` for `task` (`None`: the main future), if recording. Cheap when not: one
+/// atomic load.
+pub fn mark(mark: Mark, task: Option<u64>) {
+    if RECORDING.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        crate::lock(&MARKS).push((now, mark, task.unwrap_or(u64::MAX)));
+    }
+}
+
+/// Notes the run's time zero (`RunClock::start` calls it).
+pub(crate) fn set_origin(at: Instant) {
+    *crate::lock(&ORIGIN) = Some(at);
+}
+
+/// The recorded marks as events of the runtime's process.
+fn runtime_events() -> Vec<Value> {
+    let marks = std::mem::take(&mut *crate::lock(&MARKS));
+    let Some(origin) = *crate::lock(&ORIGIN) else {
+        return Vec::new();
+    };
+    if marks.is_empty() {
+        return Vec::new();
+    }
+    let mut events = vec![json!({
+        "ph": "M", "name": "process_name", "pid": RUNTIME_PID,
+        "args": { "name": "runtime: a track per task, its polls and wakes" },
+    })];
+    let mut named = std::collections::BTreeSet::new();
+    for (at, mark, task) in marks {
+        if named.insert(task) {
+            let name = match task {
+                u64::MAX => "main future".to_string(),
+                task => format!("task {task}"),
+            };
+            events.push(json!({
+                "ph": "M", "name": "thread_name", "pid": RUNTIME_PID, "tid": task,
+                "args": { "name": name },
+            }));
+        }
+        let name = match mark {
+            Mark::Poll => "poll",
+            Mark::Wake => "wake",
+        };
+        let ms = at.saturating_duration_since(origin).as_secs_f64() * 1e3;
+        events.push(json!({
+            "ph": "i", "s": "t", "name": name, "cat": "runtime", "pid": RUNTIME_PID,
+            "tid": task, "ts": micros(ms),
+        }));
+    }
+    events
+}
 
 /// The run as a Chrome trace: one track per connection, a span per stage.
 pub fn chrome_trace(report: &RunReport) -> Value {
@@ -31,6 +116,7 @@ pub fn chrome_trace(report: &RunReport) -> Value {
     for result in &report.results {
         events.extend(connection_events(result));
     }
+    events.extend(runtime_events());
     json!({
         "traceEvents": events,
         "displayTimeUnit": "ms",

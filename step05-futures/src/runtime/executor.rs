@@ -305,7 +305,7 @@ pub fn block_on_driven<D: Driver, F: Future>(driver: &RefCell<D>, future: F) -> 
                 continue;
             }
             main.unqueued();
-            trace!("executor: poll main future");
+            trace!(poll None; "executor: poll main future");
             let mut cx = Context::from_waker(&main_handle);
             if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                 return output;
@@ -336,7 +336,7 @@ fn poll_task(executor: &Rc<RefCell<Executor>>, id: u64) {
     };
     waker.unqueued();
     let mut future = future;
-    trace!("executor: poll task {}", shown(id));
+    trace!(poll Some(shown(id)); "executor: poll task {}", shown(id));
     let waker_handle = Waker::from(waker);
     match future
         .as_mut()

@@ -102,8 +102,8 @@ impl Wake for TaskWaker {
         }
         lock(&self.shared.queue).push_back(self.id);
         match self.id {
-            MAIN => trace!("run queue: main future queued"),
-            id => trace!("run queue: task {} queued", shown(id)),
+            MAIN => trace!(wake None; "run queue: main future queued"),
+            id => trace!(wake Some(shown(id)); "run queue: task {} queued", shown(id)),
         }
         if self.shared.sleeping.load(Ordering::SeqCst) {
             self.shared.interrupt.interrupt();

@@ -26,8 +26,18 @@ pub fn line(message: std::fmt::Arguments<'_>) {
     }
 }
 
-/// `trace!("...", args)`: a trace line, formatted only when tracing is on.
+/// `trace!("...", args)`: a trace line, formatted only when tracing is on. `trace!(poll
+/// TASK; ...)` and `trace!(wake TASK; ...)` also mark the task's poll or wake for a trace
+/// file (`--trace-file`; `None` is the main future).
 macro_rules! trace {
+    (poll $task:expr; $($arg:tt)*) => {{
+        testbed::trace_file::mark(testbed::trace_file::Mark::Poll, $task);
+        $crate::trace::trace!($($arg)*)
+    }};
+    (wake $task:expr; $($arg:tt)*) => {{
+        testbed::trace_file::mark(testbed::trace_file::Mark::Wake, $task);
+        $crate::trace::trace!($($arg)*)
+    }};
     ($($arg:tt)*) => {
         if $crate::trace::enabled() {
             $crate::trace::line(format_args!($($arg)*));
