@@ -588,6 +588,7 @@ servers() {
     transcript servers-shutdown-tokio 0 cargo run --release -p step06-async-await --bin shutdown -- --runtime tokio
     transcript servers-dump 0 cargo run --release -p step06-async-await -- --connections 5 --delay-ms 300 --dump-after-ms 100
     transcript servers-hang 0 cargo run --release -p step06-async-await --bin hang
+    transcript servers-spans 0 cargo run --release -p step06-async-await --bin spans
 }
 
 # Pin
