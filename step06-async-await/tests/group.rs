@@ -141,3 +141,68 @@ fn an_error_during_the_grace_period_ends_it() {
     assert!(took < Duration::from_secs(4), "{took:?}");
     assert_eq!(cancelled, 1);
 }
+
+// The worked solutions of the exercises of "Servers that behave" that change code.
+
+// ANCHOR: second_stop
+/// Exercise 1: the grace period, cut short by a second stop (a second Ctrl-C): whichever
+/// comes first, the deadline or `second`, what is left is cancelled, and counted.
+async fn join_until_second_stop<E: 'static>(
+    group: &TaskGroup<E>,
+    grace: Duration,
+    second: impl std::future::Future<Output = ()>,
+) -> Result<Ended, E> {
+    use futures::future::{Either, select};
+    use std::pin::pin;
+    let before = group.finished();
+    match select(pin!(group.join_within(grace)), pin!(second)).await {
+        // The grace period ended first (or a child failed): its answer is the answer.
+        Either::Left((ended, _)) => ended,
+        // The second stop: cut now. The `join_within` that lost is dropped, which is safe:
+        // the children belong to the group, not to the wait.
+        Either::Right(((), _)) => Ok(Ended {
+            cut: group.cancel(),
+            finished: group.finished() - before,
+        }),
+    }
+}
+// ANCHOR_END: second_stop
+
+/// Exercise 1: a second stop at 50 ms, during a grace period of a minute, cuts the two slow
+/// children at once (the quick one has finished); without it, the grace period would run.
+#[test]
+fn a_second_stop_cuts_the_grace_period_short() {
+    let dropped = Rc::new(Cell::new(0));
+    let (ended, took) = block_on(async {
+        let group = TaskGroup::new();
+        group.spawn(child(10, Ok(()), Rc::clone(&dropped)));
+        for _ in 0..2 {
+            group.spawn(child(10_000, Ok(()), Rc::clone(&dropped)));
+        }
+        let started = Instant::now();
+        let second = sleep(Duration::from_millis(50));
+        let ended = join_until_second_stop(&group, Duration::from_secs(60), second).await;
+        assert_eq!(dropped.get(), 2, "both slow children dropped, inside the runtime");
+        (ended, started.elapsed())
+    });
+    assert_eq!(ended, Ok(Ended { finished: 1, cut: 2 }));
+    assert!(took < Duration::from_secs(60), "{took:?}");
+}
+
+/// Exercise 2: children that fail at 10 ms and at 20 ms, and one of 10 s. `join` returns the
+/// first error, at about 10 ms; the second child never gets to fail (it is dropped at its
+/// sleep), and the third is dropped too.
+#[test]
+fn the_first_error_wins_and_the_second_never_happens() {
+    let dropped = Rc::new(Cell::new(0));
+    let joined = block_on(async {
+        let group = TaskGroup::new();
+        group.spawn(child(10, Err("first"), Rc::clone(&dropped)));
+        group.spawn(child(20, Err("second"), Rc::clone(&dropped)));
+        group.spawn(child(10_000, Ok(()), Rc::clone(&dropped)));
+        let joined = group.join().await;
+        assert_eq!(dropped.get(), 2, "the other two dropped before they finished");
+        joined
+    });
+    assert_eq!(joined, Err("first"));
+}
