@@ -182,10 +182,20 @@ fn a_second_stop_cuts_the_grace_period_short() {
         let started = Instant::now();
         let second = sleep(Duration::from_millis(50));
         let ended = join_until_second_stop(&group, Duration::from_secs(60), second).await;
-        assert_eq!(dropped.get(), 2, "both slow children dropped, inside the runtime");
+        assert_eq!(
+            dropped.get(),
+            2,
+            "both slow children dropped, inside the runtime"
+        );
         (ended, started.elapsed())
     });
-    assert_eq!(ended, Ok(Ended { finished: 1, cut: 2 }));
+    assert_eq!(
+        ended,
+        Ok(Ended {
+            finished: 1,
+            cut: 2
+        })
+    );
     assert!(took < Duration::from_secs(60), "{took:?}");
 }
 
@@ -201,7 +211,11 @@ fn the_first_error_wins_and_the_second_never_happens() {
         group.spawn(child(20, Err("second"), Rc::clone(&dropped)));
         group.spawn(child(10_000, Ok(()), Rc::clone(&dropped)));
         let joined = group.join().await;
-        assert_eq!(dropped.get(), 2, "the other two dropped before they finished");
+        assert_eq!(
+            dropped.get(),
+            2,
+            "the other two dropped before they finished"
+        );
         joined
     });
     assert_eq!(joined, Err("first"));

@@ -104,7 +104,8 @@ async fn serve_until(
             }
         }
     }
-    drop(listener);
+    // Refuse new clients now, not with the ring's next batch.
+    let _ = listener.close();
     let before = connections.finished();
     stopped(connections.len());
     // An echo connection cannot fail: only the deadline ends the wait early.

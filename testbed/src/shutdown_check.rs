@@ -1,9 +1,11 @@
 //! The graceful-shutdown check: the same scenario for every step's echo server that stops on a
-//! signal (`echo-server --grace-ms MS`). The server runs in a process of its own; three
-//! clients make one round trip each; the server gets SIGTERM. It must stop accepting at once
-//! (a new client is refused), serve the two clients that go on to their end, close the silent
-//! third at the deadline, cleanly (end-of-file, not a reset), say how many were which, and
-//! exit 0.
+//! signal (`echo-server --grace-ms MS`). The server runs in a process of its own, under load:
+//! [`LOAD`] clients echo a message every few milliseconds, without end; three more clients
+//! make one round trip each; the server gets SIGTERM. It must stop accepting at once (a new
+//! client is refused), serve the two clients that go on to their end, close the silent third
+//! at the deadline, cleanly (end-of-file, not a reset), and the loaded ones too (each echo it
+//! completed intact, and its connection ended, never hung), say how many were which, and
+//! exit 0 soon after the deadline.
 
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -13,6 +15,66 @@ use std::time::{Duration, Instant};
 
 /// The grace period the check gives the server.
 pub const GRACE_MS: u64 = 500;
+
+/// Clients echoing without end while the signal comes.
+pub const LOAD: usize = 20;
+
+/// How a loaded client's connection ended.
+struct Loaded {
+    /// Echoes that came back whole.
+    echoes: usize,
+    /// How the connection ended: `Ok` for end-of-file, the error otherwise.
+    ended: Result<(), String>,
+}
+
+/// A client under load: a message, its echo, a pause, again, until the server closes. Every
+/// echo must be exactly the message; a connection cut mid-message may end with a reset (the
+/// server closed it with the message unread), never with a wrong byte or a hang.
+fn loaded_client(mut stream: TcpStream, id: usize) -> Result<Loaded, String> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    let mut echoes = 0;
+    loop {
+        let message = format!("client {id}, message {echoes}\n");
+        if let Err(e) = stream.write_all(message.as_bytes()) {
+            return Ok(Loaded {
+                echoes,
+                ended: Err(format!("write: {e}")),
+            });
+        }
+        let mut back = vec![0; message.len()];
+        let mut got = 0;
+        while got < back.len() {
+            match stream.read(&mut back[got..]) {
+                Ok(0) => {
+                    if back[..got] != message.as_bytes()[..got] {
+                        return Err(format!("client {id}: a wrong partial echo"));
+                    }
+                    return Ok(Loaded {
+                        echoes,
+                        ended: Ok(()),
+                    });
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
+                    return Err(format!("client {id}: no echo and no close within 10 s"));
+                }
+                Err(e) => {
+                    return Ok(Loaded {
+                        echoes,
+                        ended: Err(format!("read: {e}")),
+                    });
+                }
+            }
+        }
+        if back != message.as_bytes() {
+            return Err(format!("client {id}: echo {back:?} of {message:?}"));
+        }
+        echoes += 1;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
 
 /// Kills the server if the check stops half-way, so no process outlives it.
 struct Server(Child);
@@ -60,6 +122,15 @@ pub fn graceful(mut server: Command) -> Result<(), String> {
     for stream in going_on.iter_mut().chain([&mut silent]) {
         echo(stream, b"before")?;
     }
+    let mut loaded = Vec::new();
+    for id in 0..LOAD {
+        let mut stream = connect()?;
+        // One round trip first, so that it is accepted before the signal.
+        echo(&mut stream, b"hello")?;
+        loaded.push(std::thread::spawn(move || loaded_client(stream, id)));
+    }
+    // Let the load run a little.
+    std::thread::sleep(Duration::from_millis(50));
 
     let signalled = Instant::now();
     let kill = Command::new("kill")
@@ -72,7 +143,8 @@ pub fn graceful(mut server: Command) -> Result<(), String> {
     expect_line(
         &mut lines,
         &format!(
-            "stopped accepting: 3 connections in flight, waiting up to {GRACE_MS} ms for them"
+            "stopped accepting: {} connections in flight, waiting up to {GRACE_MS} ms for them",
+            3 + LOAD
         ),
     )?;
 
@@ -113,9 +185,29 @@ pub fn graceful(mut server: Command) -> Result<(), String> {
         ));
     }
 
+    // The loaded clients: every one ended, with whole echoes only.
+    let mut resets = 0;
+    for client in loaded {
+        let ended = client
+            .join()
+            .map_err(|_| "a loaded client panicked".to_string())??;
+        if ended.echoes == 0 {
+            return Err("a loaded client got no echo at all".into());
+        }
+        if ended.ended.is_err() {
+            resets += 1;
+        }
+    }
+    if resets == LOAD {
+        return Err("every loaded client ended with an error: none was closed cleanly".into());
+    }
+
     expect_line(
         &mut lines,
-        &format!("shut down: 2 connections finished within {GRACE_MS} ms, 1 cut"),
+        &format!(
+            "shut down: 2 connections finished within {GRACE_MS} ms, {} cut",
+            1 + LOAD
+        ),
     )?;
     let status = crate::faults::within(Duration::from_secs(10), "the server's exit", move || {
         server.0.wait()
@@ -123,6 +215,13 @@ pub fn graceful(mut server: Command) -> Result<(), String> {
     .map_err(|e| format!("wait for the server: {e}"))?;
     if !status.success() {
         return Err(format!("the server exited with {status}"));
+    }
+    // Exits soon after the deadline: it does not wait for its clients any longer.
+    let exited_after = signalled.elapsed();
+    if exited_after > Duration::from_millis(GRACE_MS) + Duration::from_secs(5) {
+        return Err(format!(
+            "the server exited {exited_after:?} after the signal"
+        ));
     }
     Ok(())
 }

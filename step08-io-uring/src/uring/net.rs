@@ -223,6 +223,15 @@ impl TcpListener {
         self.local
     }
 
+    /// Stops listening now: from this moment, new clients are refused. Dropping the listener
+    /// is not enough for that here: its descriptor is closed with the ring's next batch, and
+    /// only once no operation holds it (an accept just cancelled may). `shutdown(2)` on a
+    /// listening socket closes it for connections at once (Linux), and ends any accept.
+    pub fn close(self) -> io::Result<()> {
+        nix::sys::socket::shutdown(self.socket.raw(), nix::sys::socket::Shutdown::Both)
+            .map_err(io::Error::from)
+    }
+
     /// Accepts a connection: an operation of the ring, like every other.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let storage = SockAddrStorage::zeroed();
