@@ -19,14 +19,18 @@ async def work_server(policy):
     async def worker():
         while True:
             request, writer, place = await queue.get()
-            await asyncio.sleep(WORK)
-            writer.write(b"done %d\n" % len(request))
-            await writer.drain()
-            writer.close()
-            counts["served"] += 1
-            counts["held"] -= 1
-            if place:
-                room.release()
+            try:
+                await asyncio.sleep(WORK)
+                writer.write(b"done %d\n" % len(request))
+                await writer.drain()
+                counts["served"] += 1
+            except ConnectionError:
+                pass                            # the client is gone; the job ends anyway
+            finally:                            # what Rust's Drop does for the job's place
+                writer.close()
+                counts["held"] -= 1
+                if place:
+                    room.release()
 
     async def handle(reader, writer):
         place = False
@@ -43,7 +47,15 @@ async def work_server(policy):
             place = True
         counts["held"] += 1
         counts["most"] = max(counts["most"], counts["held"])
-        queue.put_nowait((await reader.read(), writer, place))
+        try:
+            request = await reader.read()
+        except ConnectionError:
+            counts["held"] -= 1
+            if place:
+                room.release()
+            writer.close()
+            return
+        queue.put_nowait((request, writer, place))
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=4096)
     workers = [asyncio.create_task(worker()) for _ in range(WORKERS)]

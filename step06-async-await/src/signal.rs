@@ -19,7 +19,7 @@ use step05_futures::reactor::{Direction, Reactor};
 
 // ANCHOR: signals
 /// Some signals, caught: each one delivered writes a byte, for the loop to read. (A `recv`
-/// takes every byte waiting: signals that came before it count as one.)
+/// takes up to 32 bytes waiting: signals that came before it count as one.)
 pub struct Signals {
     /// The end the handler's bytes arrive at, registered with the reactor.
     read: mio::net::UnixStream,

@@ -28,6 +28,7 @@ use step05_futures::time::sleep;
 use crate::group::TaskGroup;
 use crate::signal::Signals;
 use crate::sync::{OwnedPermit, Queue, Semaphore};
+use crate::timeout::timeout;
 
 /// The largest request the server reads; a longer one is dropped unanswered.
 pub const MAX_REQUEST: usize = 1 << 20;
@@ -178,6 +179,9 @@ async fn serve_work(
 /// How long to wait after a failed accept.
 const PAUSE: Duration = Duration::from_millis(10);
 
+/// How long a client may take to send its request (or, refused, the rest of it).
+pub const SLOW_CLIENT: Duration = Duration::from_secs(10);
+
 // ANCHOR: tasks
 /// Reads a request to its end (the client closes its side), and queues it as a job.
 async fn read_job(
@@ -186,16 +190,24 @@ async fn read_job(
     held: Held,
     queue: Rc<Queue<Job>>,
 ) -> Result<(), Infallible> {
-    let mut request = Vec::new();
-    let mut chunk = [0u8; 8 * 1024];
-    loop {
-        match stream.read(&mut chunk).await {
-            Ok(0) => break,
-            Ok(n) if request.len() + n <= MAX_REQUEST => request.extend_from_slice(&chunk[..n]),
-            // Too long, or a broken connection: dropped, with its room.
-            Ok(_) | Err(_) => return Ok(()),
+    let read = async {
+        let mut request = Vec::new();
+        let mut chunk = [0u8; 8 * 1024];
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) => return Some(request),
+                Ok(n) if request.len() + n <= MAX_REQUEST => {
+                    request.extend_from_slice(&chunk[..n]);
+                }
+                Ok(_) | Err(_) => return None,
+            }
         }
-    }
+    };
+    // A client that never finishes its request must not hold its room forever: too slow, too
+    // long, or broken, it is dropped, and its room goes back.
+    let Ok(Some(request)) = timeout(SLOW_CLIENT, read).await else {
+        return Ok(());
+    };
     queue.push(Job {
         stream,
         request,
@@ -230,14 +242,18 @@ async fn turn_away(mut stream: TcpStream, counts: Rc<Counts>) -> Result<(), Infa
     }
     counts.busy.set(counts.busy.get() + 1);
     let _ = stream.shutdown_write();
-    let mut sink = [0u8; 1024];
-    let mut read = 0;
-    while let Ok(n @ 1..) = stream.read(&mut sink).await {
-        read += n;
-        if read > MAX_REQUEST {
-            break;
+    let drain = async {
+        let mut sink = [0u8; 1024];
+        let mut read = 0;
+        while let Ok(n @ 1..) = stream.read(&mut sink).await {
+            read += n;
+            if read > MAX_REQUEST {
+                break;
+            }
         }
-    }
+    };
+    // The same deadline: a refused client that never stops sending is not kept either.
+    let _ = timeout(SLOW_CLIENT, drain).await;
     Ok(())
 }
 // ANCHOR_END: tasks

@@ -15,9 +15,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
-use tokio::time::sleep;
+use tokio::time::{sleep, timeout};
 
-use crate::work::{MAX_REQUEST, Policy, WorkOptions, WorkStats};
+use crate::work::{MAX_REQUEST, Policy, SLOW_CLIENT, WorkOptions, WorkStats};
 
 /// The server's counters, shared by its tasks.
 #[derive(Debug, Default)]
@@ -134,15 +134,22 @@ async fn read_job(
     queue: UnboundedSender<Job>,
     counts: Arc<Counts>,
 ) {
-    let mut request = Vec::new();
-    let mut chunk = [0u8; 8 * 1024];
-    loop {
-        match stream.read(&mut chunk).await {
-            Ok(0) => break,
-            Ok(n) if request.len() + n <= MAX_REQUEST => request.extend_from_slice(&chunk[..n]),
-            Ok(_) | Err(_) => return,
+    let read = async {
+        let mut request = Vec::new();
+        let mut chunk = [0u8; 8 * 1024];
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) => return Some(request),
+                Ok(n) if request.len() + n <= MAX_REQUEST => {
+                    request.extend_from_slice(&chunk[..n]);
+                }
+                Ok(_) | Err(_) => return None,
+            }
         }
-    }
+    };
+    let Ok(Some(request)) = timeout(SLOW_CLIENT, read).await else {
+        return;
+    };
     let queued = counts.queued.fetch_add(1, Relaxed) + 1;
     counts.most_queued.fetch_max(queued, Relaxed);
     let _ = queue.send(Job {
@@ -175,14 +182,17 @@ async fn turn_away(mut stream: TcpStream, counts: Arc<Counts>) {
     }
     counts.busy.fetch_add(1, Relaxed);
     let _ = stream.shutdown().await;
-    let mut sink = [0u8; 1024];
-    let mut read = 0;
-    while let Ok(n @ 1..) = stream.read(&mut sink).await {
-        read += n;
-        if read > MAX_REQUEST {
-            break;
+    let drain = async {
+        let mut sink = [0u8; 1024];
+        let mut read = 0;
+        while let Ok(n @ 1..) = stream.read(&mut sink).await {
+            read += n;
+            if read > MAX_REQUEST {
+                break;
+            }
         }
-    }
+    };
+    let _ = timeout(SLOW_CLIENT, drain).await;
 }
 
 /// The work server on tokio, until SIGINT or SIGTERM: see

@@ -71,38 +71,46 @@ pub fn echo_server(
 }
 
 // ANCHOR: serve_until
-/// Accepts connections until `stopping` is set (and a connection wakes the loop), a green
-/// thread each; then closes the listener, tells `stopped` how many connections are in
-/// flight, gives them `grace` to finish, and shuts down the sockets of the rest.
+/// Accepts connections, a green thread each, until the stopper's own connection comes in
+/// (`stopper` holds its address once the signal has come); then closes the listener, tells
+/// `stopped` how many connections are in flight, gives them `grace` to finish, and shuts down
+/// the sockets of the rest.
 fn serve_until(
     listener: TcpListener,
-    stopping: &Cell<bool>,
+    stopper: &Cell<Option<SocketAddr>>,
     grace: Duration,
     stopped: Stopped,
 ) -> ShutDown {
     // A second reference to each live connection's stream, to shut it down from here.
     let live = Rc::new(RefCell::new(Slab::new()));
     let finished = Rc::new(Cell::new(0));
-    // Set when the last connection ends, once the loop has stopped.
+    // Once the loop has stopped, the last connection to end sets `all_ended`.
+    let draining = Rc::new(Cell::new(false));
     let all_ended = Event::new();
     for stream in listener.incoming() {
-        if stopping.get() {
-            break;
-        }
         let Ok(stream) = stream else {
             sleep(Duration::from_millis(10));
             continue;
         };
+        // The connection that wakes the loop is the stopper's; any other is a client's, even
+        // after the signal (it connected before the stopper did), and is served.
+        if stopper.get().is_some() && stream.peer_addr().ok() == stopper.get() {
+            break;
+        }
         let stream = Rc::new(stream);
         let key = live.borrow_mut().insert(Rc::clone(&stream));
-        let (live_too, finished, all_ended) =
-            (Rc::clone(&live), Rc::clone(&finished), all_ended.clone());
+        let (live_too, finished, draining, all_ended) = (
+            Rc::clone(&live),
+            Rc::clone(&finished),
+            Rc::clone(&draining),
+            all_ended.clone(),
+        );
         let connection = move || {
             echo(&stream);
             finished.set(finished.get() + 1);
             let mut live = live_too.borrow_mut();
             live.remove(key);
-            if live.is_empty() {
+            if live.is_empty() && draining.get() {
                 all_ended.set();
             }
         };
@@ -113,6 +121,7 @@ fn serve_until(
         }
     }
     drop(listener);
+    draining.set(true);
     let before = finished.get();
     let in_flight = live.borrow().len();
     stopped(in_flight);
@@ -123,9 +132,11 @@ fn serve_until(
         finished: finished.get() - before,
         cut: live.borrow().len(),
     };
-    // A green thread cannot be dropped like a task: it ends when its code returns. So make its
-    // blocking call return: shut its socket down, and its `read` says end-of-file (its
-    // `write`, an error). The client sees the connection closed, cleanly.
+    // Cut the rest. The hub could unwind a green thread from outside (it does, to the ones
+    // left when `run` ends), but that ends it wherever it is; shutting its socket down makes
+    // its blocking call return instead, `read` with end-of-file, `write` with an error, and
+    // the green thread ends by itself, through its own code. The client sees the connection
+    // closed, cleanly.
     for (_, stream) in live.borrow().iter() {
         let _ = stream.shutdown(Shutdown::Both);
     }
@@ -138,8 +149,9 @@ fn serve_until(
 
 /// The echo server, until SIGINT or SIGTERM: binds `addr`, tells `announce` where, serves,
 /// and on the signal shuts down gracefully (see `serve_until`). A green thread waits for the
-/// signal; then it sets the flag and connects to the server itself, since an accept loop
-/// blocked in `accept` wakes only for a connection.
+/// signal; then, since an accept loop blocked in `accept` wakes only for a connection, it
+/// connects to the server itself, and tells the loop its own address so that the loop knows
+/// that connection from a client's.
 pub fn echo_server_until_signal(
     addr: SocketAddr,
     announce: impl FnOnce(SocketAddr) -> io::Result<()> + 'static,
@@ -151,17 +163,22 @@ pub fn echo_server_until_signal(
         let listener = TcpListener::bind(addr)?;
         let local = listener.local_addr()?;
         announce(local)?;
-        let stopping = Rc::new(Cell::new(false));
+        let stopper_addr = Rc::new(Cell::new(None));
         let stopper = {
-            let stopping = Rc::clone(&stopping);
+            let stopper_addr = Rc::clone(&stopper_addr);
             hub::spawn(move || {
                 // An error here (the signal socket failing) stops the server too.
                 let _ = signals.wait();
-                stopping.set(true);
-                let _ = TcpStream::connect(local);
+                // std's blocking connect, not the green one: on loopback it returns at once
+                // (the kernel completes the handshake without the accept), and with no switch
+                // in between, the address is set before the loop can see the connection.
+                match std::net::TcpStream::connect(local) {
+                    Ok(stream) => stopper_addr.set(stream.local_addr().ok()),
+                    Err(e) => eprintln!("cannot wake the accept loop: {e}"),
+                }
             })
         };
-        let ended = serve_until(listener, &stopping, grace, stopped);
+        let ended = serve_until(listener, &stopper_addr, grace, stopped);
         let _ = stopper.join();
         Ok(ended)
     })

@@ -73,8 +73,7 @@ pub fn echo_server(
 struct Connections {
     /// Connections running now.
     live: AtomicUsize,
-    /// Connections that ran to their end, and those stopped by `cut`.
-    finished: AtomicUsize,
+    /// Connections stopped by `cut`.
     cut_short: AtomicUsize,
     /// Set when the server stops accepting: from then on, the last connection to end says so.
     stopping: AtomicBool,
@@ -119,9 +118,6 @@ async fn serve_until(
     }
     drop(listener);
     connections.stopping.store(true, SeqCst);
-    // Counted before anyone hears that we stopped: a connection on another worker may finish
-    // the moment the line is out.
-    let before = connections.finished.load(SeqCst);
     let in_flight = connections.live.load(SeqCst);
     stopped(in_flight);
     if in_flight > 0 {
@@ -129,19 +125,22 @@ async fn serve_until(
         connections.cut.set();
         connections.all_ended.wait().await;
     }
+    // Every connection in flight has ended, by itself or cut: the finished ones are the rest.
+    // (Counting them as they finish would race with `in_flight`: a connection on another
+    // worker can finish between two loads.)
+    let cut = connections.cut_short.load(SeqCst);
     ShutDown {
-        finished: connections.finished.load(SeqCst) - before,
-        cut: connections.cut_short.load(SeqCst),
+        finished: in_flight - cut,
+        cut,
     }
 }
 
 /// One connection: its echo, unless the token is set first.
 async fn connection(stream: TcpStream, connections: Arc<Connections>) {
-    match select(pin!(echo(stream)), pin!(connections.cut.wait())).await {
-        Either::Left(_) => connections.finished.fetch_add(1, SeqCst),
+    if let Either::Right(_) = select(pin!(echo(stream)), pin!(connections.cut.wait())).await {
         // The echo future is dropped here, and its stream with it: the socket closes.
-        Either::Right(_) => connections.cut_short.fetch_add(1, SeqCst),
-    };
+        connections.cut_short.fetch_add(1, SeqCst);
+    }
     let left = connections.live.fetch_sub(1, SeqCst) - 1;
     if left == 0 && connections.stopping.load(SeqCst) {
         connections.all_ended.set();

@@ -1,6 +1,7 @@
 //! The graceful-shutdown check: the same scenario for every step's echo server that stops on a
-//! signal (`echo-server --grace-ms MS`). The server runs in a process of its own, under load:
-//! [`LOAD`] clients echo a message every few milliseconds, without end; three more clients
+//! signal (`echo-server --grace-ms MS`). The server runs in a process of its own; a first
+//! client comes and goes, so the server has been idle once; then, under load, [`LOAD`]
+//! clients echo a message every few milliseconds, without end, while three more clients
 //! make one round trip each; the server gets SIGTERM. It must stop accepting at once (a new
 //! client is refused), serve the two clients that go on to their end, close the silent third
 //! at the deadline, cleanly (end-of-file, not a reset), and the loaded ones too (each echo it
@@ -117,6 +118,20 @@ pub fn graceful(mut server: Command) -> Result<(), String> {
     // Three connections in flight, each with one round trip done (so each is accepted): two
     // will go on after the signal, one stays silent.
     let connect = || TcpStream::connect(&addr).map_err(|e| format!("connect: {e}"));
+    // A client that comes and goes first, so that the server has been idle once before the
+    // signal (a server that took "no connection left" for "all ended" would skip the grace).
+    {
+        let mut early = connect()?;
+        echo(&mut early, b"early")?;
+        early
+            .shutdown(Shutdown::Write)
+            .map_err(|e| format!("shutdown: {e}"))?;
+        let mut rest = Vec::new();
+        early
+            .read_to_end(&mut rest)
+            .map_err(|e| format!("the early client's end: {e}"))?;
+    }
+    std::thread::sleep(Duration::from_millis(20));
     let mut going_on = vec![connect()?, connect()?];
     let mut silent = connect()?;
     for stream in going_on.iter_mut().chain([&mut silent]) {

@@ -46,6 +46,10 @@ impl Signals {
 
     /// Waits for the next of the signals (one that came before counts). Call it inside
     /// `block_on`.
+    ///
+    /// Not cancel safe: a `recv` dropped before it is ready leaves its read on the ring, and
+    /// that read takes the next signal's byte, for nobody. Keep one `recv` pinned until it is
+    /// done, as the echo server does.
     pub async fn recv(&mut self) -> io::Result<()> {
         let keep = (Rc::clone(&self.read), vec![0u8; 32]);
         // SAFETY: the entry points into the vector's heap memory, which `keep` owns and the
