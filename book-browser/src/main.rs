@@ -60,17 +60,29 @@ struct Args {
 /// The two widths a page is read at.
 const WIDTHS: [(u32, u32); 2] = [(1280, 900), (390, 844)];
 
-/// A term of each chapter that search must lead to it: (term, page).
+/// A term of each page that search must lead to it (among the first five results): (term,
+/// page).
 const SEARCHES: &[(&str, &str)] = &[
+    ("Three pairs of words", "introduction.html"),
+    ("thread::scope", "step01-blocking.html"),
     ("EINPROGRESS", "step02-nonblocking.html"),
     ("FD_SETSIZE", "step03-select.html"),
+    ("Shared mutable state", "rust-you-need.html"),
     ("add_handler", "step04-callbacks.html"),
     ("RawWakerVTable", "step05-futures.html"),
+    ("spawn_blocking", "step06-async-await.html"),
+    ("cancel safe", "cancellation.html"),
+    ("load shedding", "servers.html"),
     ("PhantomPinned", "pinning.html"),
     ("corosensei", "step07-green-threads.html"),
+    ("PEP 3156", "interop.html"),
     ("SQPOLL", "step08-io-uring.html"),
     ("crossbeam", "step09-work-stealing.html"),
-    ("load shedding", "servers.html"),
+    ("What a connection costs", "comparing.html"),
+    ("Coroutine", "appendix-python.html"),
+    ("Exit status", "appendix-report.html"),
+    ("Be a good neighbour", "appendix-real-servers.html"),
+    ("Self-pipe", "glossary.html"),
 ];
 
 /// One page of SUMMARY.md: its title there, and its file in the built book.
