@@ -172,6 +172,23 @@ const NOT_RUN_BY_THE_GENERATOR: &[(&str, &str)] = &[
         "mdbook serve book",
         "CI builds the book with `mdbook build book`",
     ),
+    ("mdbook build book", "a CI stage"),
+    (
+        "cargo run -p book-browser",
+        "a CI stage: the built book in a browser, and its self-test",
+    ),
+    (
+        "cargo install mdbook-i18n-helpers",
+        "CI installs it when it is missing, for the Chinese edition",
+    ),
+    (
+        "bash book/po/update.sh",
+        "a CI stage: the Chinese edition kept whole",
+    ),
+    (
+        "MDBOOK_BOOK__LANGUAGE=zh-CN mdbook",
+        "a CI stage builds the Chinese edition",
+    ),
     (
         "cargo run -p <step>",
         "a template: the reader fills in a step",
