@@ -2,20 +2,19 @@
 //!
 //! A signal handler runs in the middle of whatever the thread was doing, so it may do almost
 //! nothing: no allocation, no lock, no waker. What it may do is `write` a byte. So the
-//! handler (signal-hook's, `low_level::pipe`) writes a byte into one end of a socket pair, and
-//! the other end is registered with the reactor like any socket: the signal arrives as
-//! readiness, in the loop, and the task waiting for it is woken like any reader. (The same
-//! "self-pipe" is how asyncio's `loop.add_signal_handler` and tokio's `signal` work.)
+//! handler (signal-hook's, set up by `testbed::self_pipe`) writes a byte into one end of a
+//! socket pair, and the other end is registered with the reactor like any socket: the signal
+//! arrives as readiness, in the loop, and the task waiting for it is woken like any reader.
+//! (The same "self-pipe" is how asyncio's `loop.add_signal_handler` and tokio's `signal` work.)
 
 use std::cell::RefCell;
 use std::io::{self, ErrorKind, Read as _};
-use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::task::{Poll, ready};
 
 use mio::Token;
-use signal_hook::SigId;
 use step05_futures::reactor::{Direction, Reactor};
+use testbed::self_pipe::Caught;
 
 // ANCHOR: signals
 /// Some signals, caught: each one delivered writes a byte, for the loop to read. (A `recv`
@@ -27,26 +26,15 @@ pub struct Signals {
     token: Token,
     /// The reactor of the runtime it was made in.
     reactor: Rc<RefCell<Reactor>>,
-    /// The handlers, removed when this is dropped.
-    handlers: Vec<SigId>,
+    /// The signals caught, until this is dropped.
+    _caught: Caught,
 }
 
 impl Signals {
     /// Catches `signals` (`signal_hook::consts::SIGINT`, ...) from now on, instead of letting
     /// them end the process. Call it inside `block_on`.
     pub fn new(signals: &[i32]) -> io::Result<Signals> {
-        let (read, write) = UnixStream::pair()?;
-        read.set_nonblocking(true)?;
-        // A handler must never block: if the socket is full, the byte is dropped (the reader
-        // has plenty of bytes to wake for already).
-        write.set_nonblocking(true)?;
-        let mut handlers = Vec::new();
-        for &signal in signals {
-            handlers.push(signal_hook::low_level::pipe::register(
-                signal,
-                write.try_clone()?,
-            )?);
-        }
+        let (read, caught) = testbed::self_pipe::catch(signals, true)?;
         let mut read = mio::net::UnixStream::from_std(read);
         let reactor = Reactor::current();
         let token = reactor.borrow_mut().register(&mut read)?;
@@ -54,7 +42,7 @@ impl Signals {
             read,
             token,
             reactor,
-            handlers,
+            _caught: caught,
         })
     }
 
@@ -90,13 +78,8 @@ impl Signals {
 }
 
 impl Drop for Signals {
-    /// Stops catching. (signal-hook keeps its own handler installed, so a signal that comes
-    /// after is ignored rather than ending the process: make one `Signals` for the life of the
-    /// program, as the echo server does.)
+    /// Leaves the reactor (the handlers go with `_caught`).
     fn drop(&mut self) {
-        for handler in self.handlers.drain(..) {
-            signal_hook::low_level::unregister(handler);
-        }
         self.reactor
             .borrow_mut()
             .deregister(&mut self.read, self.token);

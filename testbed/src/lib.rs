@@ -32,6 +32,7 @@
 //! | [`run`] | [`run_step`]: what a step binary does around its fan-out |
 //! | [`faults`] | the fault suite and the [`fault_suite!`] macro |
 //! | [`echo_check`] | the load and byte-for-byte check every echo server is run through |
+//! | [`self_pipe`] | SIGINT and SIGTERM as bytes on a socket, for every step's `Signals` |
 //! | [`shutdown_check`] | SIGTERM in the middle of an echo server's work: who is served, who is cut |
 #![forbid(unsafe_code)]
 
@@ -45,6 +46,7 @@ pub mod record;
 pub mod report;
 pub mod response;
 pub mod run;
+pub mod self_pipe;
 pub mod server;
 pub mod shutdown_check;
 pub mod svg;

@@ -6,11 +6,10 @@
 
 use std::io::{self, ErrorKind};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 
 use io_uring::{opcode, types};
-use signal_hook::SigId;
+use testbed::self_pipe::Caught;
 
 use crate::uring::op::Op;
 
@@ -20,27 +19,19 @@ pub struct Signals {
     /// with a read in flight, so that a dropped `recv` never leaves the kernel reading a
     /// closed descriptor.
     read: Rc<OwnedFd>,
-    /// The handlers, removed when this is dropped.
-    handlers: Vec<SigId>,
+    /// The signals caught, until this is dropped.
+    _caught: Caught,
 }
 
 impl Signals {
     /// Catches `signals` (`signal_hook::consts::SIGINT`, ...) from now on, instead of letting
     /// them end the process.
     pub fn new(signals: &[i32]) -> io::Result<Signals> {
-        let (read, write) = UnixStream::pair()?;
-        // A handler must never block: if the socket is full, the byte is dropped.
-        write.set_nonblocking(true)?;
-        let mut handlers = Vec::new();
-        for &signal in signals {
-            handlers.push(signal_hook::low_level::pipe::register(
-                signal,
-                write.try_clone()?,
-            )?);
-        }
+        // Blocking: the ring waits on it for us.
+        let (read, caught) = testbed::self_pipe::catch(signals, false)?;
         Ok(Signals {
             read: Rc::new(OwnedFd::from(read)),
-            handlers,
+            _caught: caught,
         })
     }
 
@@ -66,15 +57,6 @@ impl Signals {
                 "the signal socket was closed",
             )),
             _ => Ok(()),
-        }
-    }
-}
-
-impl Drop for Signals {
-    /// Stops catching (signal-hook's own handler stays, and ignores what comes after).
-    fn drop(&mut self) {
-        for handler in self.handlers.drain(..) {
-            signal_hook::low_level::unregister(handler);
         }
     }
 }

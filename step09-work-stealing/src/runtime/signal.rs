@@ -2,9 +2,8 @@
 //! self-pipe, registered with this runtime's reactor.
 
 use std::io::{self, ErrorKind, Read as _};
-use std::os::unix::net::UnixStream;
 
-use signal_hook::SigId;
+use testbed::self_pipe::Caught;
 
 use super::net::Registered;
 use super::reactor::Direction;
@@ -13,28 +12,18 @@ use super::reactor::Direction;
 pub struct Signals {
     /// The end the handler's bytes arrive at.
     read: Registered<mio::net::UnixStream>,
-    /// The handlers, removed when this is dropped.
-    handlers: Vec<SigId>,
+    /// The signals caught, until this is dropped.
+    _caught: Caught,
 }
 
 impl Signals {
     /// Catches `signals` (`signal_hook::consts::SIGINT`, ...) from now on, instead of letting
     /// them end the process. Call it inside the runtime.
     pub fn new(signals: &[i32]) -> io::Result<Signals> {
-        let (read, write) = UnixStream::pair()?;
-        read.set_nonblocking(true)?;
-        // A handler must never block: if the socket is full, the byte is dropped.
-        write.set_nonblocking(true)?;
-        let mut handlers = Vec::new();
-        for &signal in signals {
-            handlers.push(signal_hook::low_level::pipe::register(
-                signal,
-                write.try_clone()?,
-            )?);
-        }
+        let (read, caught) = testbed::self_pipe::catch(signals, true)?;
         Ok(Signals {
             read: Registered::new(mio::net::UnixStream::from_std(read))?,
-            handlers,
+            _caught: caught,
         })
     }
 
@@ -52,15 +41,6 @@ impl Signals {
                 "the signal socket was closed",
             )),
             _ => Ok(()),
-        }
-    }
-}
-
-impl Drop for Signals {
-    /// Stops catching (signal-hook's own handler stays, and ignores what comes after).
-    fn drop(&mut self) {
-        for handler in self.handlers.drain(..) {
-            signal_hook::low_level::unregister(handler);
         }
     }
 }
