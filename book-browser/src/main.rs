@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 mod driver;
+mod po;
 mod serve;
 
 use std::collections::BTreeSet;
@@ -51,6 +52,10 @@ struct Args {
     /// The chromedriver program.
     #[arg(long, default_value = "chromedriver")]
     chromedriver: String,
+    /// The edition's translation (a PO file): check the Chinese edition (`--book
+    /// book/book/zh-CN --po book/po/zh-CN.po`), whose titles are the translated ones.
+    #[arg(long)]
+    po: Option<PathBuf>,
     /// Break a scratch copy of the book in each way the checks look for, and check that
     /// each is found.
     #[arg(long)]
@@ -83,6 +88,71 @@ const SEARCHES: &[(&str, &str)] = &[
     ("Exit status", "appendix-report.html"),
     ("Be a good neighbour", "appendix-real-servers.html"),
     ("Self-pipe", "glossary.html"),
+];
+
+/// The edition checked: English, or a translation with its PO file.
+struct Edition {
+    /// Whether it is a translation.
+    translated: bool,
+    /// The translation's messages (empty for English).
+    messages: std::collections::HashMap<String, String>,
+    /// The book's title, as the pages show it.
+    book_title: String,
+}
+
+impl Edition {
+    /// The edition `args` ask for.
+    fn of(args: &Args) -> Result<Edition, String> {
+        let Some(po) = &args.po else {
+            return Ok(Edition {
+                translated: false,
+                messages: Default::default(),
+                book_title: "From blocking to async/await".into(),
+            });
+        };
+        let text = std::fs::read_to_string(po)
+            .map_err(|e| format!("cannot read {}: {e}", po.display()))?;
+        Ok(Edition {
+            translated: true,
+            messages: po::translations(&text),
+            book_title: "从阻塞到 async/await".into(),
+        })
+    }
+
+    /// `english` in this edition (unchanged where there is no translation).
+    fn translate(&self, english: &str) -> String {
+        self.messages
+            .get(english)
+            .cloned()
+            .unwrap_or_else(|| english.to_string())
+    }
+
+    /// Whether the other edition is built beside `book` (the Chinese one in its `zh-CN`
+    /// folder, the English one in the folder above).
+    fn other_built(&self, book: &Path) -> bool {
+        if self.translated {
+            book.join("../index.html").exists()
+        } else {
+            book.join("zh-CN/index.html").exists()
+        }
+    }
+}
+
+/// The same for a translation: terms that stay as they are there (code, names), and stand
+/// between spaces in the translated text. (mdBook's search splits words at spaces: a term
+/// written right against Chinese characters or punctuation is one word with them, and cannot
+/// be found on its own.)
+const SEARCHES_TRANSLATED: &[(&str, &str)] = &[
+    ("thread::scope", "step01-blocking.html"),
+    ("EINPROGRESS", "step02-nonblocking.html"),
+    ("FD_SETSIZE", "step03-select.html"),
+    ("add_handler", "step04-callbacks.html"),
+    ("RawWakerVTable", "step05-futures.html"),
+    ("spawn_blocking", "step06-async-await.html"),
+    ("PhantomPinned", "pinning.html"),
+    ("corosensei", "step07-green-threads.html"),
+    ("io_uring_enter", "step08-io-uring.html"),
+    ("crossbeam", "step09-work-stealing.html"),
 ];
 
 /// One page of SUMMARY.md: its title there, and its file in the built book.
@@ -182,9 +252,13 @@ use Scope::All;
 async fn check_book(args: &Args, book: &Path, scope: Scope<'_>) -> Result<Findings, String> {
     let summary = std::fs::read_to_string(args.src.join("SUMMARY.md"))
         .map_err(|e| format!("cannot read {}: {e}", args.src.join("SUMMARY.md").display()))?;
-    let pages = pages(&summary);
+    let mut pages = pages(&summary);
     if pages.is_empty() {
         return Err("SUMMARY.md lists no pages".into());
+    }
+    let edition = Edition::of(args)?;
+    for page in &mut pages {
+        page.title = edition.translate(&page.title);
     }
     if !book.join("index.html").exists() {
         return Err(format!(
@@ -210,7 +284,8 @@ async fn check_book(args: &Args, book: &Path, scope: Scope<'_>) -> Result<Findin
             {
                 continue;
             }
-            let seen = check_page(&client, &server, book, page, width, &mut findings).await?;
+            let seen =
+                check_page(&client, &server, book, page, width, &edition, &mut findings).await?;
             if width == WIDTHS[0].0 {
                 first_headings.extend(seen.first_heading);
                 figures += seen.figures;
@@ -232,7 +307,7 @@ async fn check_book(args: &Args, book: &Path, scope: Scope<'_>) -> Result<Findin
         }
         if width == WIDTHS[0].0 {
             if matches!(scope, All) || matches!(scope, Scope::Only(p) if p == "index.html") {
-                check_search(&client, &server, &mut findings).await?;
+                check_search(&client, &server, &edition, &mut findings).await?;
             }
             if matches!(scope, All) || matches!(scope, Scope::Only(p) if p == "comparing.html") {
                 check_themes(&client, &server, scope, &mut findings).await?;
@@ -259,6 +334,7 @@ async fn check_page(
     book: &Path,
     page: &Page,
     width: u32,
+    edition: &Edition,
     findings: &mut Findings,
 ) -> Result<Seen, String> {
     let at = format!("{} at {width} px", page.html);
@@ -299,7 +375,7 @@ async fn check_page(
             ));
         }
     }
-    let expected_title = format!("{} - From blocking to async/await", page.title);
+    let expected_title = format!("{} - {}", page.title, edition.book_title);
     let title = state["title"].as_str().unwrap_or("");
     if title != expected_title && !(page.html == "index.html" && title.ends_with("async/await")) {
         findings.fail(format!(
@@ -339,15 +415,42 @@ async fn check_page(
             wide["text"].as_str().unwrap_or("")
         ));
     }
+    // The other edition's link, in the menu bar, to the same page of the other edition.
+    match state["edition"].as_str() {
+        None => findings.fail(format!("{at}: no link to the other edition")),
+        Some(href) => {
+            let base = book.join(Path::new(&page.html).parent().unwrap_or(Path::new("")));
+            let other = href.split('#').next().unwrap_or("");
+            if edition.other_built(book) && !base.join(other).exists() {
+                findings.fail(format!(
+                    "{at}: the other edition's link goes nowhere: {href}"
+                ));
+            }
+        }
+    }
     for link in state["links"].as_array().into_iter().flatten() {
         let Some(link) = link.as_str() else { continue };
-        if link.starts_with('#') || link.contains("://") || link.starts_with("mailto:") {
+        if link.contains("://") || link.starts_with("mailto:") {
             continue;
         }
-        let file = link.split('#').next().unwrap_or("");
-        let base = Path::new(&page.html).parent().unwrap_or(Path::new(""));
-        if !file.is_empty() && !book.join(base).join(file).exists() {
+        let (file, fragment) = link.split_once('#').unwrap_or((link, ""));
+        let base = book.join(Path::new(&page.html).parent().unwrap_or(Path::new("")));
+        let target = if file.is_empty() {
+            base.join(&page.html)
+        } else {
+            base.join(file)
+        };
+        if !target.exists() {
             findings.fail(format!("{at}: broken link to {link}"));
+            continue;
+        }
+        // A link to a section must find the section (a heading's id), or it lands at the top.
+        if !fragment.is_empty() && target.extension().is_some_and(|e| e == "html") {
+            let html = std::fs::read_to_string(&target).unwrap_or_default();
+            let fragment = serve::percent_decode(fragment);
+            if !html.contains(&format!("id=\"{fragment}\"")) {
+                findings.fail(format!("{at}: link to {link}: no such section there"));
+            }
         }
     }
     Ok(Seen {
@@ -364,9 +467,15 @@ async fn check_page(
 async fn check_search(
     client: &Client,
     server: &Server,
+    edition: &Edition,
     findings: &mut Findings,
 ) -> Result<(), String> {
-    for (term, expected) in SEARCHES {
+    let searches = if edition.translated {
+        SEARCHES_TRANSLATED
+    } else {
+        SEARCHES
+    };
+    for (term, expected) in searches {
         findings.checked += 1;
         let at = format!("search for {term:?}");
         client
@@ -586,6 +695,19 @@ const BREAKAGES: &[Breakage] = &[
                 "glossary.html",
                 "href=\"pinning.html\"",
                 "href=\"pinning-missing.html\"",
+            )
+        },
+    },
+    Breakage {
+        what: "a link to a section that is not there",
+        page: "glossary.html",
+        expect: "no such section there",
+        apply: |book| {
+            replace_in(
+                book,
+                "glossary.html",
+                "href=\"servers.html#stopping-without-cutting\"",
+                "href=\"servers.html#stopping-with-cutting\"",
             )
         },
     },

@@ -37,6 +37,7 @@ return {
     .filter((svg) => !svg.closest('button, .buttons, .fa-svg'))
     .map((svg) => ({ width: box(svg).width, height: box(svg).height })),
   links: [...content.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')),
+  edition: (document.querySelector('.edition-link') || { getAttribute: () => null }).getAttribute('href'),
   innerWidth: window.innerWidth,
   scrollWidth: document.documentElement.scrollWidth,
   wide: wide.slice(0, 5).map((el) => ({

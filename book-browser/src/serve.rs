@@ -130,7 +130,7 @@ fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
 }
 
 /// `%20` and friends, back to bytes.
-fn percent_decode(text: &str) -> String {
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
