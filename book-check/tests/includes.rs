@@ -190,6 +190,14 @@ const NOT_RUN_BY_THE_GENERATOR: &[(&str, &str)] = &[
         "a CI stage builds the Chinese edition",
     ),
     (
+        "bash book/po/build.sh",
+        "a CI stage builds the Chinese edition",
+    ),
+    (
+        "python3 -m http.server",
+        "serving the built book: the browser check serves and opens every page",
+    ),
+    (
         "cargo run -p <step>",
         "a template: the reader fills in a step",
     ),
