@@ -148,7 +148,7 @@ const SEARCHES_TRANSLATED: &[(&str, &str)] = &[
     ("FD_SETSIZE", "step03-select.html"),
     ("add_handler", "step04-callbacks.html"),
     ("RawWakerVTable", "step05-futures.html"),
-    ("spawn_blocking", "step06-async-await.html"),
+    ("future_sizes", "step06-async-await.html"),
     ("PhantomPinned", "pinning.html"),
     ("corosensei", "step07-green-threads.html"),
     ("io_uring_enter", "step08-io-uring.html"),
