@@ -16,7 +16,6 @@ use step05_futures::time::sleep;
 use step05_futures::{block_on, spawn};
 
 use crate::group::{Ended, TaskGroup};
-use crate::signal::Signals;
 use crate::yield_now::yield_now;
 
 // ANCHOR: echo
@@ -122,14 +121,9 @@ pub fn echo_server_until_signal(
     stopped: impl FnOnce(usize),
 ) -> io::Result<Ended> {
     block_on(async move {
-        let mut signals =
-            Signals::new(&[signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
+        let stop = crate::signal::interrupted()?;
         let listener = TcpListener::bind(addr)?;
         announce(listener.local_addr()?)?;
-        let stop = async move {
-            // An error here (the signal socket failing) stops the server too.
-            let _ = signals.recv().await;
-        };
         Ok(serve_until(listener, stop, grace, stopped).await)
     })
 }

@@ -269,18 +269,24 @@ pub fn echo_server_until_signal_on(
     stopped: impl FnOnce(usize),
 ) -> io::Result<Ended> {
     runtime.block_on(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
+        let stop = interrupted()?;
         let listener = TcpListener::from_std(testbed::server::listen(addr, 8192)?)?;
         announce(listener.local_addr()?)?;
-        let stop = async move {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-        };
         Ok(serve_until(listener, stop, grace, stopped).await)
+    })
+}
+
+/// SIGINT or SIGTERM, caught from now on (tokio's `signal`, the same self-pipe as ours): a
+/// future that is ready when either comes. Call it inside the runtime.
+pub fn interrupted() -> io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
     })
 }
 

@@ -86,3 +86,12 @@ impl Drop for Signals {
     }
 }
 // ANCHOR_END: signals
+
+/// SIGINT or SIGTERM, caught from now on: a future that is ready when either comes (or the
+/// signal socket fails, which stops a server too). Call it inside `block_on`.
+pub fn interrupted() -> io::Result<impl std::future::Future<Output = ()>> {
+    let mut signals = Signals::new(&[signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
+    Ok(async move {
+        let _ = signals.recv().await;
+    })
+}

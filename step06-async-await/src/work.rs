@@ -26,7 +26,6 @@ use step05_futures::net::{TcpListener, TcpStream};
 use step05_futures::time::sleep;
 
 use crate::group::TaskGroup;
-use crate::signal::Signals;
 use crate::sync::{OwnedPermit, Queue, Semaphore};
 use crate::timeout::timeout;
 
@@ -266,13 +265,9 @@ pub fn work_server_until_signal(
     options: WorkOptions,
 ) -> io::Result<WorkStats> {
     block_on(async move {
-        let mut signals =
-            Signals::new(&[signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
+        let stop = crate::signal::interrupted()?;
         let listener = TcpListener::bind(addr)?;
         announce(listener.local_addr()?)?;
-        let stop = async move {
-            let _ = signals.recv().await;
-        };
         Ok(serve_work(listener, options, stop).await)
     })
 }

@@ -206,17 +206,9 @@ pub fn work_server_until_signal(
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
+        let stop = crate::on_tokio::interrupted()?;
         let listener = TcpListener::from_std(testbed::server::listen(addr, 8192)?)?;
         announce(listener.local_addr()?)?;
-        let stop = async move {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-        };
         Ok(serve_work(listener, options, stop).await)
     })
 }
