@@ -307,7 +307,9 @@ async fn check_book(args: &Args, book: &Path, scope: Scope<'_>) -> Result<Findin
         }
         if width == WIDTHS[0].0 {
             if matches!(scope, All) || matches!(scope, Scope::Only(p) if p == "index.html") {
-                check_search(&client, &server, &edition, &mut findings).await?;
+                // The self-test needs one search to see it fail, not twenty.
+                let terms = if matches!(scope, All) { usize::MAX } else { 2 };
+                check_search(&client, &server, &edition, terms, &mut findings).await?;
             }
             if matches!(scope, All) || matches!(scope, Scope::Only(p) if p == "comparing.html") {
                 check_themes(&client, &server, scope, &mut findings).await?;
@@ -468,6 +470,7 @@ async fn check_search(
     client: &Client,
     server: &Server,
     edition: &Edition,
+    terms: usize,
     findings: &mut Findings,
 ) -> Result<(), String> {
     let searches = if edition.translated {
@@ -475,7 +478,7 @@ async fn check_search(
     } else {
         SEARCHES
     };
-    for (term, expected) in searches {
+    for (term, expected) in searches.iter().take(terms) {
         findings.checked += 1;
         let at = format!("search for {term:?}");
         client
