@@ -248,7 +248,10 @@ impl TcpListener {
                     .build()
             })
         };
-        let (fd, (_, storage, len)) = started.map_err(|(e, _)| e)?.await;
+        // Dropped after the kernel accepted, it leaves a connection nobody takes: the ring
+        // closes it.
+        let accepted = started.map_err(|(e, _)| e)?.result_is_descriptor();
+        let (fd, (_, storage, len)) = accepted.await;
         let stream = TcpStream {
             socket: Rc::new(Socket(Some(owned(fd?)))),
         };

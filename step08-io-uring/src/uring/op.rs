@@ -66,6 +66,16 @@ impl<T: 'static> Op<T> {
 }
 
 impl<T: 'static> Op<T> {
+    /// Tells the ring that this operation's result is a descriptor the kernel makes (an
+    /// accept's connection), so that, if this future is dropped, the descriptor is closed
+    /// instead of leaked.
+    pub fn result_is_descriptor(self) -> Op<T> {
+        if let Some(id) = self.id {
+            self.ring.borrow_mut().result_is_descriptor(id);
+        }
+        self
+    }
+
     /// The same operation, as a future that also gives the completion's flags (for example,
     /// which provided buffer a receive used: `io_uring::cqueue::buffer_select`).
     pub fn with_flags(self) -> WithFlags<T> {

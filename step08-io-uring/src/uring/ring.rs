@@ -17,7 +17,7 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -63,6 +63,9 @@ struct Slot {
     keep: Keep,
     /// Its future was dropped: nobody will take the result; free the slot when it arrives.
     orphaned: bool,
+    /// Its result is a descriptor the kernel makes (an accept's connection): one nobody takes
+    /// is closed, not leaked.
+    makes_descriptor: bool,
 }
 // ANCHOR_END: slot
 
@@ -329,6 +332,7 @@ impl Ring {
             waker: None,
             keep,
             orphaned: false,
+            makes_descriptor: false,
         });
         let id = OpId { key, generation };
         // SAFETY: the caller promises `entry`'s pointers live until its completion; the slot
@@ -399,12 +403,14 @@ impl Ring {
     /// the operation.
     pub fn orphan(&mut self, id: OpId) -> Option<Keep> {
         let slot = self.slot(id)?;
-        if let Some((_, flags)) = slot.result {
+        if let Some((result, flags)) = slot.result {
             // A receive whose buffer nobody will read: the buffer goes back to the pool.
             self.recycle(flags);
             // Handed back so the caller drops it outside the ring's borrow (it may hold a
-            // socket, whose drop submits a close).
-            return Some(self.slots.remove(id.key).keep);
+            // socket, whose drop submits a close), with the descriptor nobody will take.
+            let slot = self.slots.remove(id.key);
+            let unclaimed = unclaimed_descriptor(&slot, result);
+            return Some(Box::new((slot.keep, unclaimed)));
         }
         slot.orphaned = true;
         slot.waker = None;
@@ -453,6 +459,14 @@ impl Ring {
     }
 
     /// The slot of `id`, if it is still that operation's.
+    /// Marks operation `id` as one whose result is a new descriptor (an accept): if its future
+    /// is dropped after the kernel made the descriptor, the ring closes it.
+    pub fn result_is_descriptor(&mut self, id: OpId) {
+        if let Some(slot) = self.slot(id) {
+            slot.makes_descriptor = true;
+        }
+    }
+
     fn slot(&mut self, id: OpId) -> Option<&mut Slot> {
         self.slots
             .get_mut(id.key)
@@ -554,7 +568,11 @@ impl Ring {
                         continue; // not ours any more: cannot happen, but never misdeliver
                     };
                     if slot.orphaned {
-                        to_drop.push(self.slots.remove(id.key).keep);
+                        let slot = self.slots.remove(id.key);
+                        if let Some(fd) = unclaimed_descriptor(&slot, result) {
+                            to_drop.push(Box::new(fd));
+                        }
+                        to_drop.push(slot.keep);
                         self.recycle(flags);
                     } else {
                         slot.result = Some((result, flags));
@@ -566,6 +584,16 @@ impl Ring {
         Ok(())
     }
     // ANCHOR_END: reap
+}
+
+/// The descriptor an orphaned operation's completion carries, if it made one (an accept the
+/// kernel completed after, or just before, its future was dropped): closed when dropped.
+fn unclaimed_descriptor(slot: &Slot, result: i32) -> Option<OwnedFd> {
+    (slot.makes_descriptor && result >= 0).then(|| {
+        // SAFETY: the kernel made this descriptor for the operation, and the operation's
+        // future, the only one that would have taken it, is gone: nothing else owns it.
+        unsafe { OwnedFd::from_raw_fd(result) }
+    })
 }
 
 // ANCHOR: turn
