@@ -72,12 +72,14 @@ pub fn echo_server(
 
 // ANCHOR: serve_until
 /// Accepts connections, a green thread each, until the stopper's own connection comes in
-/// (`stopper` holds its address once the signal has come); then closes the listener, tells
+/// (`stopper` holds its address once the signal has come), or, if the stopper could not
+/// connect, until the listener it shut down fails the accept; then closes the listener, tells
 /// `stopped` how many connections are in flight, gives them `grace` to finish, and shuts down
 /// the sockets of the rest.
 fn serve_until(
-    listener: TcpListener,
+    listener: Rc<TcpListener>,
     stopper: &Cell<Option<SocketAddr>>,
+    shut: &Cell<bool>,
     grace: Duration,
     stopped: Stopped,
 ) -> ShutDown {
@@ -89,6 +91,9 @@ fn serve_until(
     let all_ended = Event::new();
     for stream in listener.incoming() {
         let Ok(stream) = stream else {
+            if shut.get() {
+                break; // the stopper shut the listener down: accepting is over
+            }
             sleep(Duration::from_millis(10));
             continue;
         };
@@ -160,12 +165,17 @@ pub fn echo_server_until_signal(
 ) -> io::Result<ShutDown> {
     hub::run(move || {
         let signals = Signals::new(&[signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
-        let listener = TcpListener::bind(addr)?;
+        let listener = Rc::new(TcpListener::bind(addr)?);
         let local = listener.local_addr()?;
         announce(local)?;
         let stopper_addr = Rc::new(Cell::new(None));
+        let shut = Rc::new(Cell::new(false));
         let stopper = {
-            let stopper_addr = Rc::clone(&stopper_addr);
+            let (stopper_addr, shut, listener) = (
+                Rc::clone(&stopper_addr),
+                Rc::clone(&shut),
+                Rc::clone(&listener),
+            );
             hub::spawn(move || {
                 // An error here (the signal socket failing) stops the server too.
                 let _ = signals.wait();
@@ -174,11 +184,19 @@ pub fn echo_server_until_signal(
                 // in between, the address is set before the loop can see the connection.
                 match std::net::TcpStream::connect(local) {
                     Ok(stream) => stopper_addr.set(stream.local_addr().ok()),
-                    Err(e) => eprintln!("cannot wake the accept loop: {e}"),
+                    // Out of descriptors, most likely: then shut the listener down. The loop's
+                    // accept fails and the loop ends; the clients still waiting in the backlog
+                    // are refused instead of served, which a connection would have let them be.
+                    Err(_) => {
+                        shut.set(true);
+                        if let Err(e) = listener.shutdown() {
+                            eprintln!("cannot stop the accept loop: {e}");
+                        }
+                    }
                 }
             })
         };
-        let ended = serve_until(listener, &stopper_addr, grace, stopped);
+        let ended = serve_until(listener, &stopper_addr, &shut, grace, stopped);
         let _ = stopper.join();
         Ok(ended)
     })

@@ -90,30 +90,8 @@ impl Drop for Server {
 /// Runs the scenario against `server`: a command for the step's binary with its
 /// `echo-server` subcommand (and any options of its own); the check adds `--addr
 /// 127.0.0.1:0 --grace-ms 500`. `Err` says the first thing that went wrong.
-pub fn graceful(mut server: Command) -> Result<(), String> {
-    let child = server
-        .args(["--addr", "127.0.0.1:0", "--grace-ms", &GRACE_MS.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start the server: {e}"))?;
-    let mut server = Server(child);
-    // The server's lines come through a thread, so that a server that says nothing fails the
-    // check after a while instead of hanging it.
-    let stdout = server.0.stdout.take().expect("piped");
-    let (tx, mut lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    let first = next_line(&mut lines)?;
-    let addr = first
-        .strip_prefix("listening on ")
-        .ok_or_else(|| format!("unexpected first line: {first}"))?
-        .to_string();
+pub fn graceful(server: Command) -> Result<(), String> {
+    let (mut server, mut lines, addr) = start(server)?;
 
     // Three connections in flight, each with one round trip done (so each is accepted): two
     // will go on after the signal, one stays silent.
@@ -148,13 +126,7 @@ pub fn graceful(mut server: Command) -> Result<(), String> {
     std::thread::sleep(Duration::from_millis(50));
 
     let signalled = Instant::now();
-    let kill = Command::new("kill")
-        .args(["-TERM", &server.0.id().to_string()])
-        .status()
-        .map_err(|e| format!("cannot run kill: {e}"))?;
-    if !kill.success() {
-        return Err(format!("kill -TERM: {kill}"));
-    }
+    kill_term(&server)?;
     expect_line(
         &mut lines,
         &format!(
@@ -237,6 +209,119 @@ pub fn graceful(mut server: Command) -> Result<(), String> {
         return Err(format!(
             "the server exited {exited_after:?} after the signal"
         ));
+    }
+    Ok(())
+}
+
+/// Starts `server` with `--addr 127.0.0.1:0 --grace-ms 500`; hands back the process, its
+/// output's lines (through a thread, so that a server that says nothing fails the check after
+/// a while instead of hanging it) and the address it announced.
+fn start(mut server: Command) -> Result<(Server, Receiver<io::Result<String>>, String), String> {
+    let child = server
+        .args(["--addr", "127.0.0.1:0", "--grace-ms", &GRACE_MS.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start the server: {e}"))?;
+    let mut server = Server(child);
+    let stdout = server.0.stdout.take().expect("piped");
+    let (tx, mut lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let first = next_line(&mut lines)?;
+    let addr = first
+        .strip_prefix("listening on ")
+        .ok_or_else(|| format!("unexpected first line: {first}"))?
+        .to_string();
+    Ok((server, lines, addr))
+}
+
+/// The descriptors [`out_of_descriptors`] lets the server have (soft and hard limit).
+pub const SCARCE_DESCRIPTORS: u32 = 64;
+
+/// The signal when the server has no descriptor left: `server` (as for [`graceful`]) runs
+/// under `prlimit --nofile=64:64`; clients connect, each making one round trip, until one is
+/// no longer served (the server cannot accept it: out of descriptors), and stay; then SIGTERM.
+/// The server must still stop: say it stopped accepting, cut the clients at the deadline, and
+/// exit 0 soon after it. (A server that wakes its accept loop by connecting to itself needs a
+/// descriptor for that, and has none.) `Err` says the first thing that went wrong.
+pub fn out_of_descriptors(server: Command) -> Result<(), String> {
+    let mut limited = Command::new("prlimit");
+    limited
+        .arg(format!(
+            "--nofile={SCARCE_DESCRIPTORS}:{SCARCE_DESCRIPTORS}"
+        ))
+        .arg("--")
+        .arg(server.get_program())
+        .args(server.get_args());
+    let (server, mut lines, addr) = start(limited)?;
+    let mut clients = Vec::new();
+    let full = loop {
+        if clients.len() > 4 * SCARCE_DESCRIPTORS as usize {
+            return Err(format!(
+                "{} clients served under a limit of {SCARCE_DESCRIPTORS} descriptors",
+                clients.len()
+            ));
+        }
+        // The handshake completes in the listener's backlog whether or not the server can
+        // accept; the round trip tells.
+        let mut client = TcpStream::connect(&addr).map_err(|e| format!("connect: {e}"))?;
+        client
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .map_err(|e| e.to_string())?;
+        let served = echo(&mut client, b"hello").is_ok();
+        clients.push(client);
+        if !served {
+            break clients.len();
+        }
+    };
+
+    let signalled = Instant::now();
+    kill_term(&server)?;
+    let stopped = next_line(&mut lines)?;
+    if !stopped.starts_with("stopped accepting: ") {
+        return Err(format!(
+            "with {full} clients connected, the server said {stopped:?} after the signal, \
+             expected \"stopped accepting: ...\""
+        ));
+    }
+    let ended = next_line(&mut lines)?;
+    if !ended.starts_with("shut down: ") {
+        return Err(format!(
+            "the server said {ended:?}, expected \"shut down: ...\""
+        ));
+    }
+    let status = crate::faults::within(Duration::from_secs(10), "the server's exit", move || {
+        let mut server = server;
+        server.0.wait()
+    })
+    .map_err(|e| format!("wait for the server: {e}"))?;
+    if !status.success() {
+        return Err(format!("the server exited with {status}"));
+    }
+    let exited_after = signalled.elapsed();
+    if exited_after > Duration::from_millis(GRACE_MS) + Duration::from_secs(5) {
+        return Err(format!(
+            "the server exited {exited_after:?} after the signal"
+        ));
+    }
+    drop(clients);
+    Ok(())
+}
+
+/// Sends SIGTERM to the server.
+fn kill_term(server: &Server) -> Result<(), String> {
+    let kill = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .map_err(|e| format!("cannot run kill: {e}"))?;
+    if !kill.success() {
+        return Err(format!("kill -TERM: {kill}"));
     }
     Ok(())
 }

@@ -295,6 +295,13 @@ impl TcpListener {
         self.socket.io.local_addr()
     }
 
+    /// Stops listening at once: new clients are refused, and an `accept` parked on it (in
+    /// any green thread) returns with an error. This is `shutdown(2)` on the listening socket,
+    /// which Linux allows; it needs no descriptor, unlike waking the loop with a connection.
+    pub fn shutdown(&self) -> io::Result<()> {
+        socket2::SockRef::from(&self.socket.io).shutdown(Shutdown::Both)
+    }
+
     /// Accepts a connection, parking this green thread until one comes.
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (io, peer) = self
