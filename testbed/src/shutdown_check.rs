@@ -4,9 +4,9 @@
 //! clients echo a message every few milliseconds, without end, while three more clients
 //! make one round trip each; the server gets SIGTERM. It must stop accepting at once (a new
 //! client is refused), serve the two clients that go on to their end, close the silent third
-//! at the deadline, cleanly (end-of-file, not a reset), and the loaded ones too (each echo it
-//! completed intact, and its connection ended, never hung), say how many were which, and
-//! exit 0 soon after the deadline.
+//! at the deadline, cleanly (end-of-file, not a reset), and end the loaded ones too (each echo
+//! it completed intact; a reset allowed, since a cut can find a message unread, but never a
+//! hang), say how many were which, and exit 0 soon after the deadline.
 
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -20,29 +20,19 @@ pub const GRACE_MS: u64 = 500;
 /// Clients echoing without end while the signal comes.
 pub const LOAD: usize = 20;
 
-/// How a loaded client's connection ended.
-struct Loaded {
-    /// Echoes that came back whole.
-    echoes: usize,
-    /// How the connection ended: `Ok` for end-of-file, the error otherwise.
-    ended: Result<(), String>,
-}
-
-/// A client under load: a message, its echo, a pause, again, until the server closes. Every
-/// echo must be exactly the message; a connection cut mid-message may end with a reset (the
-/// server closed it with the message unread), never with a wrong byte or a hang.
-fn loaded_client(mut stream: TcpStream, id: usize) -> Result<Loaded, String> {
+/// A client under load: a message, its echo, a pause, again, until the server closes; how many
+/// echoes came back whole. Every echo must be exactly the message; a connection cut
+/// mid-message may end with a reset (the server closed it with the message unread), never
+/// with a wrong byte or a hang.
+fn loaded_client(mut stream: TcpStream, id: usize) -> Result<usize, String> {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;
     let mut echoes = 0;
     loop {
         let message = format!("client {id}, message {echoes}\n");
-        if let Err(e) = stream.write_all(message.as_bytes()) {
-            return Ok(Loaded {
-                echoes,
-                ended: Err(format!("write: {e}")),
-            });
+        if stream.write_all(message.as_bytes()).is_err() {
+            return Ok(echoes); // cut: the server closed it
         }
         let mut back = vec![0; message.len()];
         let mut got = 0;
@@ -52,21 +42,13 @@ fn loaded_client(mut stream: TcpStream, id: usize) -> Result<Loaded, String> {
                     if back[..got] != message.as_bytes()[..got] {
                         return Err(format!("client {id}: a wrong partial echo"));
                     }
-                    return Ok(Loaded {
-                        echoes,
-                        ended: Ok(()),
-                    });
+                    return Ok(echoes);
                 }
                 Ok(n) => got += n,
                 Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
                     return Err(format!("client {id}: no echo and no close within 10 s"));
                 }
-                Err(e) => {
-                    return Ok(Loaded {
-                        echoes,
-                        ended: Err(format!("read: {e}")),
-                    });
-                }
+                Err(_reset) => return Ok(echoes),
             }
         }
         if back != message.as_bytes() {
@@ -172,21 +154,17 @@ pub fn graceful(server: Command) -> Result<(), String> {
         ));
     }
 
-    // The loaded clients: every one ended, with whole echoes only.
-    let mut resets = 0;
+    // The loaded clients: every one ended, with whole echoes only. How it ended is not
+    // checked: one whose message the server had not read yet when it was cut sees a reset,
+    // and under load (the server slow to read) that can be every one of them. The silent
+    // client, which has nothing unread, is the one that must see a clean end-of-file.
     for client in loaded {
-        let ended = client
+        let echoes = client
             .join()
             .map_err(|_| "a loaded client panicked".to_string())??;
-        if ended.echoes == 0 {
+        if echoes == 0 {
             return Err("a loaded client got no echo at all".into());
         }
-        if ended.ended.is_err() {
-            resets += 1;
-        }
-    }
-    if resets == LOAD {
-        return Err("every loaded client ended with an error: none was closed cleanly".into());
     }
 
     expect_line(
