@@ -138,21 +138,24 @@ impl Edition {
     }
 }
 
-/// The same for a translation: terms that stay as they are there (code, names), and stand
-/// between spaces in the translated text. (mdBook's search splits words at spaces: a term
-/// written right against Chinese characters or punctuation is one word with them, and cannot
-/// be found on its own.)
+/// The same for the Chinese edition: Chinese words (which mdBook's own index, splitting words
+/// at spaces, could not find: `book/po/cjk_search.py` adds them), and terms that stay as they
+/// are there (code, names), some of them written against Chinese text.
 const SEARCHES_TRANSLATED: &[(&str, &str)] = &[
+    ("三对", "introduction.html"),
     ("thread::scope", "step01-blocking.html"),
-    ("EINPROGRESS", "step02-nonblocking.html"),
+    ("非阻塞", "step02-nonblocking.html"),
     ("FD_SETSIZE", "step03-select.html"),
-    ("add_handler", "step04-callbacks.html"),
+    ("回调", "step04-callbacks.html"),
     ("RawWakerVTable", "step05-futures.html"),
     ("future_sizes", "step06-async-await.html"),
+    ("取消安全", "cancellation.html"),
     ("PhantomPinned", "pinning.html"),
-    ("corosensei", "step07-green-threads.html"),
-    ("io_uring_enter", "step08-io-uring.html"),
-    ("crossbeam", "step09-work-stealing.html"),
+    ("绿色线程", "step07-green-threads.html"),
+    ("提交队列", "step08-io-uring.html"),
+    ("SQPOLL", "step08-io-uring.html"),
+    ("工作窃取", "step09-work-stealing.html"),
+    ("好邻居", "appendix-real-servers.html"),
 ];
 
 /// One page of SUMMARY.md: its title there, and its file in the built book.

@@ -25,6 +25,8 @@ fi
 # The English edition's heading ids, so that links to a section land on it (anchors.py).
 if [ -f book/book/index.html ]; then
     python3 book/po/anchors.py book/book book/book/zh-CN
+    # Chinese words in the search index (mdBook's splits words at spaces only).
+    python3 book/po/cjk_search.py book/book/zh-CN
     python3 book/po/check_html.py book/book/zh-CN
 else
     echo "build.sh: build the English edition first (mdbook build book), for its heading ids" >&2
