@@ -73,7 +73,7 @@ impl Drop for Server {
 /// `echo-server` subcommand (and any options of its own); the check adds `--addr
 /// 127.0.0.1:0 --grace-ms 500`. `Err` says the first thing that went wrong.
 pub fn graceful(server: Command) -> Result<(), String> {
-    let (mut server, mut lines, addr) = start(server)?;
+    let (server, mut lines, addr) = start(server)?;
 
     // Three connections in flight, each with one round trip done (so each is accepted): two
     // will go on after the signal, one stays silent.
@@ -174,14 +174,20 @@ pub fn graceful(server: Command) -> Result<(), String> {
             1 + LOAD
         ),
     )?;
+    exits_soon(server, signalled)
+}
+
+/// The server exits 0, and soon after the deadline (`signalled` + the grace + 5 s): it does not
+/// wait for its clients any longer.
+fn exits_soon(server: Server, signalled: Instant) -> Result<(), String> {
     let status = crate::faults::within(Duration::from_secs(10), "the server's exit", move || {
+        let mut server = server;
         server.0.wait()
     })
     .map_err(|e| format!("wait for the server: {e}"))?;
     if !status.success() {
         return Err(format!("the server exited with {status}"));
     }
-    // Exits soon after the deadline: it does not wait for its clients any longer.
     let exited_after = signalled.elapsed();
     if exited_after > Duration::from_millis(GRACE_MS) + Duration::from_secs(5) {
         return Err(format!(
@@ -274,20 +280,7 @@ pub fn out_of_descriptors(server: Command) -> Result<(), String> {
             "the server said {ended:?}, expected \"shut down: ...\""
         ));
     }
-    let status = crate::faults::within(Duration::from_secs(10), "the server's exit", move || {
-        let mut server = server;
-        server.0.wait()
-    })
-    .map_err(|e| format!("wait for the server: {e}"))?;
-    if !status.success() {
-        return Err(format!("the server exited with {status}"));
-    }
-    let exited_after = signalled.elapsed();
-    if exited_after > Duration::from_millis(GRACE_MS) + Duration::from_secs(5) {
-        return Err(format!(
-            "the server exited {exited_after:?} after the signal"
-        ));
-    }
+    exits_soon(server, signalled)?;
     drop(clients);
     Ok(())
 }
