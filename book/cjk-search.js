@@ -44,4 +44,65 @@
     token.replace(/^[^\p{L}\p{N}_]+/u, '').replace(/[^\p{L}\p{N}_]+$/u, '');
   elasticlunr.Pipeline.registerFunction(trimmer, 'trimmer');
   elasticlunr.trimmer = trimmer;
+
+  // Teasers. mdBook picks the part of a section to show under a result by words split at
+  // spaces, so for a Chinese query it shows the section's start with nothing marked. Once the
+  // results are in, each teaser is made again around the first place the query's Chinese
+  // appears in the section (the longest run of it found, else a pair of its characters), with
+  // that place marked.
+  const results = document.getElementById('mdbook-searchresults');
+  const bar = document.getElementById('mdbook-searchbar');
+  const escape = (text) =>
+    text.replace(/[&<>'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const place = (body, runs) => {
+    for (const run of [...runs].sort((a, b) => b.length - a.length)) {
+      const at = body.indexOf(run);
+      if (at >= 0) {
+        return [at, run.length];
+      }
+    }
+    for (const run of runs) {
+      const chars = [...run];
+      for (let i = 0; i + 1 < chars.length; i++) {
+        const at = body.indexOf(chars[i] + chars[i + 1]);
+        if (at >= 0) {
+          return [at, chars[i].length + chars[i + 1].length];
+        }
+      }
+    }
+    return null;
+  };
+  const reteaser = () => {
+    const runs = bar.value.match(han);
+    const search = window.search || {};
+    const docs = search.index && search.index.documentStore.docs;
+    if (!runs || !docs || !search.doc_urls) {
+      return;
+    }
+    for (const item of results.children) {
+      const link = item.querySelector('a');
+      const teaser = item.querySelector('.teaser');
+      if (!link || !teaser || teaser.dataset.cjk) {
+        continue;
+      }
+      const [path, fragment] = link.getAttribute('href').split('#');
+      const page = path.split('?')[0].split('/').pop();
+      const ref = search.doc_urls.indexOf(fragment ? `${page}#${fragment}` : page);
+      const body = ref >= 0 && docs[ref] ? docs[ref].body || '' : '';
+      const found = place(body, runs);
+      if (!found) {
+        continue;
+      }
+      const [at, length] = found;
+      const start = Math.max(0, at - 30);
+      const end = Math.min(body.length, at + length + 70);
+      teaser.innerHTML = (start > 0 ? '…' : '') + escape(body.slice(start, at))
+        + '<em>' + escape(body.slice(at, at + length)) + '</em>'
+        + escape(body.slice(at + length, end)) + (end < body.length ? '…' : '');
+      teaser.dataset.cjk = 'remade';
+    }
+  };
+  if (results && bar) {
+    new MutationObserver(reteaser).observe(results, { childList: true });
+  }
 })();

@@ -532,6 +532,30 @@ async fn check_search(
             ));
             continue;
         };
+        // A Chinese word (or a pair of its characters) is marked in the teasers of the results
+        // whose text has it (book/cjk-search.js remakes the teasers, which mdBook picks by
+        // words split at spaces; a result found by its title alone keeps mdBook's).
+        if !term.is_ascii() {
+            let marked = client
+                .execute(
+                    "return [...document.querySelectorAll('#mdbook-searchresults .teaser em')]\
+                     .map(em => em.textContent);",
+                    vec![],
+                )
+                .await
+                .map_err(|e| format!("{at}: {e}"))?;
+            let marked: Vec<&str> = marked
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            if !marked.iter().any(|m| !m.is_empty() && term.contains(m)) {
+                findings.fail(format!(
+                    "{at}: no result's teaser marks it (marked: {marked:?})"
+                ));
+            }
+        }
         let link = client
             .find(Locator::Css(&format!(
                 "#mdbook-searchresults a[href=\"{hit}\"]"
